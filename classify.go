@@ -1,0 +1,73 @@
+package resilience
+
+import (
+	"context"
+	"errors"
+	"strconv"
+)
+
+// An Outcome is what a finished call says about the dependency's health.
+type Outcome uint8
+
+const (
+	// Success: the dependency answered well.
+	Success Outcome = iota
+	// Failure: the dependency failed or was too slow; breakers count it.
+	Failure
+	// Ignored: the call says nothing about the dependency (the caller gave up,
+	// or a policy of this library refused it); breakers do not count it.
+	Ignored
+)
+
+func (o Outcome) String() string {
+	switch o {
+	case Success:
+		return "success"
+	case Failure:
+		return "failure"
+	case Ignored:
+		return "ignored"
+	}
+	return "outcome(" + strconv.Itoa(int(o)) + ")"
+}
+
+// A Classifier maps a call's error to an Outcome. A nil Classifier is
+// DefaultClassifier. Policies that classify (breaker) and the adapters take
+// one in their Config; it is called once per finished call, on the caller's
+// goroutine, so it must be fast and safe for concurrent use.
+//
+// Two rules are applied before any Classifier and cannot be overridden (see
+// Classifier.Classify): the caller's own cancellation or deadline, and the
+// library's own refusals, are Ignored.
+type Classifier func(err error) Outcome
+
+// DefaultClassifier says nil is Success, an error matching context.Canceled
+// is Ignored (someone gave up on the call; the dependency did not fail), and
+// every other error is Failure, timeouts of the library's own included.
+func DefaultClassifier(err error) Outcome {
+	switch {
+	case err == nil:
+		return Success
+	case errors.Is(err, context.Canceled):
+		return Ignored
+	}
+	return Failure
+}
+
+// Classify returns the outcome of a call made with ctx that returned err.
+// It is Ignored when err is not nil and ctx is done (the caller cancelled,
+// or its own deadline passed: the dependency was not given the time the
+// policy allows), or when err matches ErrRejected (a refusal of this library
+// is local overload, not a failing dependency). Otherwise it is c(err), or
+// DefaultClassifier(err) when c is nil.
+func (c Classifier) Classify(ctx context.Context, err error) Outcome {
+	if err != nil {
+		if ctx.Err() != nil || errors.Is(err, ErrRejected) {
+			return Ignored
+		}
+	}
+	if c == nil {
+		return DefaultClassifier(err)
+	}
+	return c(err)
+}

@@ -1,0 +1,80 @@
+package resilience
+
+import (
+	"context"
+	"errors"
+	"sync"
+)
+
+// Do runs fn under p and returns fn's result with the error p.Execute
+// returned: fn's own error, or the policy's refusal or timeout.
+//
+// When the policy returns before fn does (timeout's abandon mode), Do returns
+// T's zero value and whatever fn later produces is dropped, so the result is
+// never written while the caller reads it. When a policy runs fn more than
+// once, the result of the last run that returned before Execute did is kept.
+// When p is nil Do returns an error matching ErrNilPolicy and does not call fn.
+//
+// Do allocates one small object per call. It finds fn again through the
+// context the policy passes on, so a policy must call its call with a context
+// derived from the one it was given (every policy in this module does); if
+// it does not, Do returns an error and fn is not run.
+func Do[T any](ctx context.Context, p Policy, fn func(context.Context) (T, error)) (T, error) {
+	var zero T
+	if p == nil {
+		return zero, ErrNilPolicy
+	}
+	c := &doCtx[T]{Context: ctx, fn: fn}
+	err := p.Execute(c, runDo[T])
+	c.mu.Lock()
+	c.returned = true
+	v, ok := c.v, c.ok
+	c.mu.Unlock()
+	if !ok {
+		return zero, err
+	}
+	return v, err
+}
+
+// errLostDo is returned to a policy that called Do's call with a context not
+// derived from the one it was given.
+var errLostDo = errors.New("resilience: Do: policy called with a context not derived from its own")
+
+// doCtx is the one allocation of Do: the context handed to the policy, which
+// also carries fn and a slot for its result. The static runDo finds it again
+// by ctx.Value, so Do needs no closure per call.
+type doCtx[T any] struct {
+	context.Context
+	fn func(context.Context) (T, error)
+
+	mu       sync.Mutex
+	v        T
+	ok       bool // v holds a result
+	returned bool // Do has read the slot: later results are dropped
+}
+
+// doKey is the key under which a doCtx answers Value with itself. Each
+// instantiation of doCtx has its own key type, so a Do nested in another
+// with a different T finds its own context.
+type doKey[T any] struct{}
+
+func (c *doCtx[T]) Value(key any) any {
+	if _, ok := key.(doKey[T]); ok {
+		return c
+	}
+	return c.Context.Value(key)
+}
+
+func runDo[T any](ctx context.Context) error {
+	c, ok := ctx.Value(doKey[T]{}).(*doCtx[T])
+	if !ok {
+		return errLostDo
+	}
+	v, err := c.fn(ctx)
+	c.mu.Lock()
+	if !c.returned {
+		c.v, c.ok = v, true
+	}
+	c.mu.Unlock()
+	return err
+}

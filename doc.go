@@ -1,0 +1,54 @@
+// Package resilience keeps a service up when what it calls is slow or down.
+//
+// It wraps outbound calls in composable policies, each in its own package:
+//
+//   - breaker stops calling a dependency that keeps failing and probes it back;
+//   - bulkhead bounds how many calls run at once;
+//   - timeout bounds how long a call may take;
+//   - fallback answers with a substitute when the others say no.
+//
+// The adapters httpx (an http.RoundTripper) and grpcx (client interceptors)
+// put the same policies around HTTP and gRPC clients, and metrics exports
+// what they do to Prometheus.
+//
+// # Policies and chains
+//
+// A Policy guards calls: Execute runs the call, or refuses it. Chain
+// composes policies once, outermost first, and the result is a Policy too:
+//
+//	p := resilience.Chain(brk, bulk, tmo) // breaker → bulkhead → timeout → call
+//	err := p.Execute(ctx, func(ctx context.Context) error { return ping(ctx) })
+//
+// Policies see errors only. Results flow through Do, which is race-free even
+// when a policy stops waiting for a callee that ignores its context:
+//
+//	user, err := resilience.Do(ctx, p, func(ctx context.Context) (User, error) {
+//		return client.GetUser(ctx, id)
+//	})
+//
+// # Refusals
+//
+// A policy that refuses a call fails fast: it returns at once, without
+// starting the call, an error matching ErrRejected with errors.Is (and the
+// refusing package's own sentinel, such as breaker.ErrOpen or
+// bulkhead.ErrFull). Refusals are preallocated, so refusing costs no
+// allocation.
+//
+// # Classification
+//
+// A finished call is a Success, a Failure or Ignored. The caller giving up
+// on its own context, and the library's own refusals, are always Ignored:
+// they say nothing about the dependency. Everything else is decided by a
+// Classifier; DefaultClassifier treats every other error as a Failure, and
+// the adapters ship classifiers for HTTP status codes and gRPC codes.
+//
+// # Panics
+//
+// A panic in a call propagates to the caller unchanged, after each policy
+// has released what it held (a bulkhead slot, a half-open probe).
+//
+// # Observing
+//
+// Every policy's Config takes an Observer that is told of calls, refusals,
+// timeouts, state changes and fallbacks; nil costs nothing.
+package resilience

@@ -1,0 +1,65 @@
+// Package fallback answers with a substitute when a guarded call fails or
+// is refused: a cached value, a default, or a call to somewhere else.
+//
+// A Func receives the error it is asked to answer and returns a value, or an
+// error of its own. Helpers build the common ones and restrict when they
+// answer:
+//
+//	fb := fallback.OnRejected(fallback.Value(cachedPrices)) // only when refused
+//	prices, err := fallback.Do(ctx, policy, fetchPrices, fb)
+//
+// A fallback never answers for a caller who has given up: when the caller's
+// own context is done, Do returns the call's error as it is.
+package fallback
+
+import (
+	"context"
+	"errors"
+
+	"github.com/go-resilience/resilience"
+)
+
+// A Func answers for a call that failed with err. It returns the substitute
+// result, or an error: the error it was given (or one wrapping it) to
+// decline, so that Do returns that error unchanged; any other error to say
+// that the fallback itself failed, which Do reports as an *Error.
+type Func[T any] func(ctx context.Context, err error) (T, error)
+
+// Do runs fn under p, as resilience.Do does, and asks fb for a substitute
+// when that fails.
+//
+// When fn succeeds, when fb is nil, or when ctx itself is done (the caller
+// cancelled or its own deadline passed), Do returns what resilience.Do
+// returned. Otherwise it returns what fb returns, except that when fb fails
+// with an error that does not match the call's error, Do returns the call's
+// result with an *Error that keeps both errors reachable with errors.Is.
+func Do[T any](ctx context.Context, p resilience.Policy, fn func(context.Context) (T, error), fb Func[T]) (T, error) {
+	v, err := resilience.Do(ctx, p, fn)
+	if err == nil || fb == nil || ctx.Err() != nil {
+		return v, err
+	}
+	fv, ferr := fb(ctx, err)
+	switch {
+	case ferr == nil:
+		return fv, nil
+	case errors.Is(ferr, err):
+		return v, ferr // declined
+	}
+	return v, &Error{Err: err, Fallback: ferr}
+}
+
+// An Error reports a call that failed and a fallback that failed too. Both
+// errors are reachable with errors.Is and errors.As.
+type Error struct {
+	// Err is the call's error, the one the fallback was asked to answer.
+	Err error
+	// Fallback is the fallback's own error.
+	Fallback error
+}
+
+func (e *Error) Error() string {
+	return e.Err.Error() + "; fallback failed: " + e.Fallback.Error()
+}
+
+// Unwrap returns both errors.
+func (e *Error) Unwrap() []error { return []error{e.Err, e.Fallback} }

@@ -1,0 +1,86 @@
+package resilience
+
+import (
+	"strconv"
+	"time"
+)
+
+// An Observer is told what policies do, for metrics, logs or traces. Every
+// policy's Config has an Observer field; nil costs nothing. The metrics
+// package provides one for Prometheus.
+//
+// Observe is called synchronously, on the goroutine of the call the event is
+// about (or, for the end of an abandoned call, on the goroutine finishing
+// it), never under a policy's lock. It must be fast, must not block, and must
+// be safe for concurrent use. It may call the policy's own read methods
+// (State, Counts, InFlight).
+type Observer interface {
+	Observe(Event)
+}
+
+// An Event is one thing a policy did. Which fields are set depends on Kind.
+type Event struct {
+	Kind EventKind
+	// Policy is the Name from the policy's Config.
+	Policy string
+	// Key is the key within a keyed set of breakers (a host, a gRPC method),
+	// or "" for a policy on its own.
+	Key string
+	// Outcome is the classified outcome of an EventCall.
+	Outcome Outcome
+	// Latency is how long the call ran (EventCall) or the caller waited for
+	// a slot (EventWait).
+	Latency time.Duration
+	// Err is the error the event is about: the refusal (EventRejected), the
+	// timeout (EventTimeout), the error a fallback answered (EventFallback),
+	// the call's error (EventCall).
+	Err error
+	// From and To are the states of an EventStateChange: "closed", "open",
+	// "half-open", or "forced-open", "forced-closed".
+	From, To string
+}
+
+// An EventKind says what an Event reports.
+type EventKind uint8
+
+const (
+	// EventCall: a call the policy let through has returned (breaker).
+	EventCall EventKind = iota + 1
+	// EventRejected: the policy refused a call; Err says why.
+	EventRejected
+	// EventTimeout: the policy's own deadline passed before the call returned.
+	EventTimeout
+	// EventStateChange: a breaker changed state.
+	EventStateChange
+	// EventAcquire and EventRelease: a bulkhead slot was taken and given back.
+	EventAcquire
+	EventRelease
+	// EventWait: a caller had to wait Latency for a bulkhead slot, and got it.
+	EventWait
+	// EventAbandon and EventAbandonDone: timeout's abandon mode left a call
+	// running past its deadline, and that call has since returned.
+	EventAbandon
+	EventAbandonDone
+	// EventFallback: a fallback answered in place of Err.
+	EventFallback
+)
+
+var eventKindNames = [...]string{
+	EventCall:        "call",
+	EventRejected:    "rejected",
+	EventTimeout:     "timeout",
+	EventStateChange: "state_change",
+	EventAcquire:     "acquire",
+	EventRelease:     "release",
+	EventWait:        "wait",
+	EventAbandon:     "abandon",
+	EventAbandonDone: "abandon_done",
+	EventFallback:    "fallback",
+}
+
+func (k EventKind) String() string {
+	if int(k) < len(eventKindNames) && eventKindNames[k] != "" {
+		return eventKindNames[k]
+	}
+	return "event(" + strconv.Itoa(int(k)) + ")"
+}
