@@ -25,7 +25,7 @@ func Do[T any](ctx context.Context, p Policy, fn func(context.Context) (T, error
 		return zero, ErrNilPolicy
 	}
 	c := &doCtx[T]{Context: ctx, fn: fn}
-	err := p.Execute(c, runDo[T])
+	err := p.Execute(c, runDo)
 	c.mu.Lock()
 	c.returned = true
 	v, ok := c.v, c.ok
@@ -53,23 +53,32 @@ type doCtx[T any] struct {
 	returned bool // Do has read the slot: later results are dropped
 }
 
-// doKey is the key under which a doCtx answers Value with itself. Each
-// instantiation of doCtx has its own key type, so a Do nested in another
-// with a different T finds its own context.
-type doKey[T any] struct{}
+// doKey is the key under which a doCtx answers Value with itself. The
+// nearest Do wins, so a Do nested in another's call finds its own context.
+type doKey struct{}
+
+// doer is a doCtx of any T; runDo is not generic so that passing it as a
+// func value needs no per-call closure.
+type doer interface {
+	run(ctx context.Context) error
+}
 
 func (c *doCtx[T]) Value(key any) any {
-	if _, ok := key.(doKey[T]); ok {
+	if key == (doKey{}) {
 		return c
 	}
 	return c.Context.Value(key)
 }
 
-func runDo[T any](ctx context.Context) error {
-	c, ok := ctx.Value(doKey[T]{}).(*doCtx[T])
+func runDo(ctx context.Context) error {
+	c, ok := ctx.Value(doKey{}).(doer)
 	if !ok {
 		return errLostDo
 	}
+	return c.run(ctx)
+}
+
+func (c *doCtx[T]) run(ctx context.Context) error {
 	v, err := c.fn(ctx)
 	c.mu.Lock()
 	if !c.returned {
