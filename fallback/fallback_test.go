@@ -16,10 +16,10 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 var (
-	errDown    = errors.New("dependency down")
-	errReplica = errors.New("replica down too")
-	errRefused    = fmt.Errorf("breaker: open: %w", resilience.ErrRejected)
-	errTimedOut   = fmt.Errorf("timeout: %w", context.DeadlineExceeded)
+	errDown     = errors.New("dependency down")
+	errReplica  = errors.New("replica down too")
+	errRefused  = fmt.Errorf("breaker: open: %w", resilience.ErrRejected)
+	errTimedOut = fmt.Errorf("timeout: %w", context.DeadlineExceeded)
 )
 
 func failWith(err error) func(context.Context) (string, error) {
