@@ -1,0 +1,44 @@
+package metrics
+
+import (
+	"errors"
+)
+
+// A reason is why a call was refused: the value of the reason label of
+// rejections_total.
+type reason uint8
+
+const (
+	reasonBreakerOpen reason = iota
+	reasonProbeLimit
+	reasonBulkheadFull
+	reasonAbandonLimit
+	reasonOther
+	numReasons
+)
+
+var reasonNames = [numReasons]string{
+	reasonBreakerOpen:  "breaker_open",
+	reasonProbeLimit:   "probe_limit",
+	reasonBulkheadFull: "bulkhead_full",
+	reasonAbandonLimit: "abandon_limit",
+	reasonOther:        "other",
+}
+
+// reasonSentinels maps the policies' refusal errors to reasons, in the
+// order they are tried.
+var reasonSentinels = [...]struct {
+	err    error
+	reason reason
+}{}
+
+// reasonOf returns the reason of a refusal error, "other" for an error of
+// no policy of this module.
+func reasonOf(err error) reason {
+	for _, s := range reasonSentinels {
+		if errors.Is(err, s.err) {
+			return s.reason
+		}
+	}
+	return reasonOther
+}
