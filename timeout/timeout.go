@@ -1,0 +1,186 @@
+package timeout
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-resilience/resilience"
+)
+
+// Config configures a Timeout. Only Timeout has no usable zero value.
+type Config struct {
+	// Name names the policy in its errors and in the Events it reports.
+	// Zero: unnamed; its errors are ErrTimeout and ErrTooManyAbandoned
+	// themselves.
+	Name string
+
+	// Timeout is the longest a call may take. Required: it must be > 0.
+	Timeout time.Duration
+
+	// MaxAbandoned turns on abandon mode, for callees that ignore their
+	// context, and caps how many calls may be abandoned (still running after
+	// Execute returned without them) at once. Zero: cooperative mode only,
+	// where Execute waits for the call to return. Negative values are an
+	// error.
+	MaxAbandoned int
+
+	// Observer is told of each timeout of the policy's own deadline
+	// (EventTimeout, with Err the error returned), and in abandon mode of
+	// each call left running (EventAbandon), of each such call that has
+	// since returned (EventAbandonDone, with Err the call's error) and of
+	// each call refused at the cap (EventRejected). Nil: nothing is
+	// reported.
+	Observer resilience.Observer
+}
+
+// A Timeout bounds how long calls take. Each call gets a context whose
+// deadline is the earlier of its caller's and Config.Timeout from now.
+//
+// A Timeout is safe for concurrent use. In cooperative mode (the default)
+// it starts no goroutine; in abandon mode (Config.MaxAbandoned > 0) each
+// call runs in a goroutine of its own. Make one with New; the zero value is
+// not usable.
+type Timeout struct {
+	d            time.Duration
+	maxAbandoned int64
+	name         string
+	obs          resilience.Observer
+	errTimeout   *timeoutError // the policy's own deadline, preallocated
+	errTooMany   error         // the refusal at the cap, preallocated
+
+	abandoned atomic.Int64 // abandoned calls still running, and reservations for calls being abandoned
+
+	mu    sync.Mutex
+	freed chan struct{} // closed when an abandoned call returns; nil when no one waits for it
+}
+
+// New returns a Timeout configured by cfg, or an error naming the first
+// field of cfg that is out of range.
+func New(cfg Config) (*Timeout, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	t := &Timeout{
+		d:            cfg.Timeout,
+		maxAbandoned: int64(cfg.MaxAbandoned),
+		name:         cfg.Name,
+		obs:          cfg.Observer,
+		errTimeout:   ErrTimeout.(*timeoutError),
+		errTooMany:   ErrTooManyAbandoned,
+	}
+	if cfg.Name != "" {
+		p := prefix(cfg.Name)
+		t.errTimeout = &timeoutError{msg: p + "deadline exceeded"}
+		t.errTooMany = &tooManyError{msg: p + "too many abandoned calls"}
+	}
+	return t, nil
+}
+
+func (cfg *Config) validate() error {
+	switch {
+	case cfg.Timeout <= 0:
+		return fmt.Errorf("timeout: Config.Timeout must be > 0, got %v", cfg.Timeout)
+	case cfg.MaxAbandoned < 0:
+		return fmt.Errorf("timeout: Config.MaxAbandoned must be >= 0, got %d", cfg.MaxAbandoned)
+	}
+	return nil
+}
+
+// Execute runs call with a context whose deadline is the earlier of ctx's
+// and Config.Timeout from now, and returns call's error, except that:
+//
+//   - when the policy's own deadline has passed by the time call returns an
+//     error, Execute returns an error that matches ErrTimeout and
+//     context.DeadlineExceeded and keeps call's error reachable with
+//     errors.Is and errors.As;
+//   - in abandon mode, Execute returns at the deadline, or when ctx ends,
+//     without waiting for call (see the package doc), and refuses calls with
+//     an error matching ErrTooManyAbandoned while Config.MaxAbandoned calls
+//     are abandoned.
+//
+// When ctx's own deadline passes first, or ctx is cancelled, Execute returns
+// call's error as it is (in abandon mode, ctx.Err()): the caller gave up,
+// which says nothing about the dependency. A panic in call reaches the
+// caller of Execute unchanged.
+func (t *Timeout) Execute(ctx context.Context, call func(context.Context) error) error {
+	return t.execute(ctx, nil, call)
+}
+
+// Wrap returns a Policy that runs next under the timeout:
+// t.Wrap(next).Execute(ctx, call) runs next.Execute with the call's context
+// and call. It adds no allocation per call beyond the deadline's context;
+// resilience.Chain composes the library's policies with it. Wrap(nil)
+// behaves as t.
+func (t *Timeout) Wrap(next resilience.Policy) resilience.Policy {
+	return wrapped{t, next}
+}
+
+type wrapped struct {
+	t    *Timeout
+	next resilience.Policy
+}
+
+func (w wrapped) Execute(ctx context.Context, call func(context.Context) error) error {
+	return w.t.execute(ctx, w.next, call)
+}
+
+func run(ctx context.Context, next resilience.Policy, call func(context.Context) error) error {
+	if next == nil {
+		return call(ctx)
+	}
+	return next.Execute(ctx, call)
+}
+
+func (t *Timeout) execute(ctx context.Context, next resilience.Policy, call func(context.Context) error) error {
+	if t.maxAbandoned > 0 {
+		return t.executeAbandon(ctx, next, call)
+	}
+	if t.callerFirst(ctx) {
+		return run(ctx, next, call)
+	}
+	cctx, cancel := context.WithTimeoutCause(ctx, t.d, ErrTimeout)
+	defer cancel()
+	return t.result(ctx, cctx, run(cctx, next, call))
+}
+
+// callerFirst reports whether ctx's own deadline comes no later than the
+// policy's: then the call gets ctx as it is.
+func (t *Timeout) callerFirst(ctx context.Context) bool {
+	dl, ok := ctx.Deadline()
+	return ok && time.Until(dl) <= t.d
+}
+
+// result is what Execute returns for err, returned by a call made with
+// cctx, derived from the caller's ctx.
+func (t *Timeout) result(ctx, cctx context.Context, err error) error {
+	// cctx done and ctx not: the policy's own deadline passed.
+	if err == nil || cctx.Err() == nil || ctx.Err() != nil {
+		return err
+	}
+	var terr error = t.errTimeout
+	if err != context.DeadlineExceeded && err != ErrTimeout {
+		terr = &timeoutError{msg: t.errTimeout.msg, err: err}
+	}
+	if t.obs != nil {
+		t.observe(resilience.EventTimeout, terr)
+	}
+	return terr
+}
+
+// Name returns Config.Name.
+func (t *Timeout) Name() string { return t.name }
+
+// Timeout returns Config.Timeout.
+func (t *Timeout) Timeout() time.Duration { return t.d }
+
+// Abandoned returns how many calls are abandoned now: Execute has returned
+// without them and they have not returned yet. It is always zero in
+// cooperative mode.
+func (t *Timeout) Abandoned() int { return int(t.abandoned.Load()) }
+
+func (t *Timeout) observe(kind resilience.EventKind, err error) {
+	t.obs.Observe(resilience.Event{Kind: kind, Policy: t.name, Err: err})
+}
