@@ -1,0 +1,502 @@
+package breaker
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-resilience/resilience"
+	"github.com/sony/gobreaker/v2"
+)
+
+// A Breaker is a circuit breaker: a resilience.Policy that stops calling a
+// dependency that keeps failing, and probes it back. See the package
+// documentation for its rules and states.
+//
+// Make one with New; the zero Breaker is not usable. A Breaker is safe for
+// concurrent use.
+type Breaker struct {
+	// rec is the current state period. It is replaced, never changed, at
+	// every change of state; a call reads it once to know what to do.
+	rec atomic.Pointer[period]
+
+	s     *settings
+	key   string // key in a Set, or ""
+	label string // name given to OnStateChange
+
+	// npending counts changes of state not yet reported.
+	npending atomic.Int32
+
+	// used is the Set's recency tick of the last Get that found this
+	// breaker; lastUse is when the Set last saw it used (guarded by the
+	// Set's mutex).
+	used    atomic.Uint64
+	lastUse time.Time
+
+	// mu guards changes of rec and pending; it is taken inside gobreaker's
+	// mutex, never around it (except to prime an unpublished instance).
+	mu      sync.Mutex
+	pending []transition
+
+	// reporting is held by the goroutine reporting pending changes, so
+	// that they are reported one at a time and in order.
+	reporting sync.Mutex
+
+	_        [64]byte // keep the refusal counter off the lines every call reads
+	rejected atomic.Uint64
+	_        [56]byte
+}
+
+// A period is one stretch of a breaker's life in one state.
+type period struct {
+	state State
+	inst  *instance
+	// until is when an Open period ends, or when a HalfOpen one times out.
+	until time.Time
+	// step is the open duration of the growth schedule that led here (the
+	// Retry-After hint aside); the next failed probe doubles it.
+	step time.Duration
+	// rej refuses calls in Open, HalfOpen and ForcedOpen.
+	rej *RejectedError
+	// probes counts the probes out in a HalfOpen period.
+	probes atomic.Uint32
+}
+
+type transition struct{ from, to State }
+
+// New returns a closed Breaker configured by cfg, or an error naming the
+// first field of cfg that is invalid.
+func New(cfg Config) (*Breaker, error) {
+	s, err := cfg.validate()
+	if err != nil {
+		return nil, err
+	}
+	return newBreaker(s, "", false), nil
+}
+
+func newBreaker(s *settings, key string, inSet bool) *Breaker {
+	b := &Breaker{s: s, key: key, label: s.name}
+	if inSet {
+		b.label = key
+		if s.name != "" {
+			b.label = s.name + "/" + key
+		}
+	}
+	b.rec.Store(&period{state: Closed, inst: newInstance(b, false)})
+	return b
+}
+
+// Name returns Config.Name.
+func (b *Breaker) Name() string { return b.s.name }
+
+// Key returns the breaker's key in a Set, or "" outside one.
+func (b *Breaker) Key() string { return b.key }
+
+// Execute runs call, or refuses to with a *RejectedError (matching ErrOpen
+// or ErrTooManyProbes, and resilience.ErrRejected) without running it.
+// It returns call's error unchanged, and counts the outcome as the
+// Classifier says with ctx: a call whose ctx is done, or that returns a
+// refusal of the library, is ignored.
+//
+// call gets ctx itself. A panic in call counts as a failure, and then
+// propagates to the caller unchanged. Execute is safe for concurrent use.
+func (b *Breaker) Execute(ctx context.Context, call func(context.Context) error) error {
+	return b.execute(ctx, nil, call)
+}
+
+// Wrap returns a Policy that runs next inside b: what resilience.Chain uses
+// to compose policies without a closure per call. next may be nil: the
+// result then behaves as b.
+func (b *Breaker) Wrap(next resilience.Policy) resilience.Policy { return wrapped{b, next} }
+
+type wrapped struct {
+	b    *Breaker
+	next resilience.Policy
+}
+
+func (w wrapped) Execute(ctx context.Context, call func(context.Context) error) error {
+	return w.b.execute(ctx, w.next, call)
+}
+
+func run(ctx context.Context, next resilience.Policy, call func(context.Context) error) error {
+	if next == nil {
+		return call(ctx)
+	}
+	return next.Execute(ctx, call)
+}
+
+// errCallPanicked is the Err of the EventCall of a call that panicked.
+var errCallPanicked = errors.New("breaker: call panicked")
+
+func (b *Breaker) execute(ctx context.Context, next resilience.Policy, call func(context.Context) error) error {
+	r := b.rec.Load()
+	if r.state != Closed {
+		var rej *RejectedError
+		if r, rej = b.admit(r); rej != nil {
+			return b.refuse(rej)
+		}
+		if r.state == ForcedClosed {
+			return b.bypass(ctx, next, call)
+		}
+	}
+
+	var (
+		err      error
+		outcome  resilience.Outcome
+		start    time.Time
+		latency  time.Duration
+		ran      bool
+		returned bool
+		refused  *RejectedError
+	)
+	defer func() {
+		if !returned {
+			b.panicked(ran, latency, start)
+		}
+	}()
+	_, _ = r.inst.cb.Execute(func() (struct{}, error) {
+		if cur := b.rec.Load(); cur != r && cur.state != Closed && cur.state != ForcedClosed {
+			// The breaker left r's state after this call was admitted
+			// to it: refuse as the new state does.
+			refused = cur.rej
+			return struct{}{}, errIgnored
+		}
+		ran = true
+		if b.s.timed {
+			start = time.Now()
+		}
+		err = run(ctx, next, call)
+		if b.s.timed {
+			latency = time.Since(start)
+		}
+		var mark error
+		outcome, mark = b.classify(ctx, err, latency)
+		return struct{}{}, mark
+	})
+	returned = true
+
+	if !ran {
+		if refused == nil {
+			refused = b.gobreakerRefusal(r)
+		}
+		return b.refuse(refused)
+	}
+	if outcome == resilience.Ignored && r.state == HalfOpen {
+		r.probes.Add(^uint32(0)) // an ignored probe gives its place back
+	}
+	if b.s.observer != nil {
+		b.s.observer.Observe(resilience.Event{Kind: resilience.EventCall, Policy: b.s.name, Key: b.key, Outcome: outcome, Latency: latency, Err: err})
+	}
+	if b.npending.Load() != 0 {
+		b.report()
+	}
+	return err
+}
+
+// classify returns the outcome of a call and the marker that tells
+// gobreaker about it.
+func (b *Breaker) classify(ctx context.Context, err error, latency time.Duration) (resilience.Outcome, error) {
+	outcome := b.s.classifier.Classify(ctx, err)
+	if outcome == resilience.Success && b.s.slowCallThreshold > 0 && latency >= b.s.slowCallThreshold {
+		outcome = resilience.Failure
+	}
+	switch outcome {
+	case resilience.Success:
+		return outcome, nil
+	case resilience.Failure:
+		if err != nil {
+			if h, ok := errors.AsType[retryAfterError](err); ok {
+				if d := h.RetryAfter(); d > 0 {
+					return outcome, &hintedFailure{d}
+				}
+			}
+		}
+		return outcome, errFailure
+	}
+	return resilience.Ignored, errIgnored
+}
+
+// retryAfterError is an error carrying a dependency's hint of when to try
+// again, such as an HTTP response's Retry-After.
+type retryAfterError interface {
+	error
+	RetryAfter() time.Duration
+}
+
+// panicked reports a call that panicked (gobreaker has counted it as a
+// failure) or exited its goroutine.
+func (b *Breaker) panicked(ran bool, latency time.Duration, start time.Time) {
+	if ran && b.s.observer != nil {
+		if b.s.timed && latency == 0 {
+			latency = time.Since(start)
+		}
+		b.s.observer.Observe(resilience.Event{Kind: resilience.EventCall, Policy: b.s.name, Key: b.key, Outcome: resilience.Failure, Latency: latency, Err: errCallPanicked})
+	}
+	if b.npending.Load() != 0 {
+		b.report()
+	}
+}
+
+// bypass runs a call while the breaker is forced closed: uncounted, but
+// observed.
+func (b *Breaker) bypass(ctx context.Context, next resilience.Policy, call func(context.Context) error) error {
+	if b.s.observer == nil {
+		return run(ctx, next, call)
+	}
+	start := time.Now()
+	err := run(ctx, next, call)
+	latency := time.Since(start)
+	outcome, _ := b.classify(ctx, err, latency)
+	b.s.observer.Observe(resilience.Event{Kind: resilience.EventCall, Policy: b.s.name, Key: b.key, Outcome: outcome, Latency: latency, Err: err})
+	return err
+}
+
+// gobreakerRefusal is the refusal for a call that our state admitted but
+// gobreaker did not (it changed state in between).
+func (b *Breaker) gobreakerRefusal(r *period) *RejectedError {
+	if r.state == HalfOpen {
+		r.probes.Add(^uint32(0))
+		return r.rej
+	}
+	if cur := b.rec.Load(); cur.rej != nil {
+		return cur.rej
+	}
+	return newRejectedError(b.s.name, b.key, Open, time.Time{}) // unreachable in practice
+}
+
+// refuse counts and reports a refusal, and returns it.
+func (b *Breaker) refuse(rej *RejectedError) error {
+	b.rejected.Add(1)
+	if b.s.observer != nil {
+		b.s.observer.Observe(resilience.Event{Kind: resilience.EventRejected, Policy: b.s.name, Key: b.key, Err: rej})
+	}
+	if b.npending.Load() != 0 {
+		b.report()
+	}
+	return rej
+}
+
+// admit decides whether a call may go through a breaker that is not
+// closed, moving it on when its open or half-open period is over. It
+// returns the period the call runs in, or the refusal. A call admitted in
+// HalfOpen holds one of its probes.
+func (b *Breaker) admit(r *period) (*period, *RejectedError) {
+	var now time.Time
+	for range 4 {
+		switch r.state {
+		case Closed, ForcedClosed:
+			return r, nil
+		case ForcedOpen:
+			return r, r.rej
+		}
+		if now.IsZero() {
+			now = time.Now()
+		}
+		if !now.Before(r.until) {
+			r = b.advance(r, now)
+			continue
+		}
+		if r.state == Open {
+			return r, r.rej
+		}
+		for { // HalfOpen: take a probe if one is left
+			n := r.probes.Load()
+			if n >= b.s.halfOpenProbes {
+				return r, r.rej
+			}
+			if r.probes.CompareAndSwap(n, n+1) {
+				return r, nil
+			}
+		}
+	}
+	return r, r.rej // the state moved on four times in one call; refuse
+}
+
+// advance ends r, an Open or HalfOpen period whose time is up: an open
+// breaker starts probing; a half-open one whose probes did not all report
+// in time opens again, with a fresh gobreaker (the old one may be held by
+// a probe that never returns). It returns the current period.
+func (b *Breaker) advance(r *period, now time.Time) *period {
+	var fresh *instance
+	if r.state == HalfOpen {
+		fresh = newInstance(b, true)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	cur := b.rec.Load()
+	if cur != r {
+		return cur
+	}
+	var next *period
+	if r.state == Open {
+		until := now.Add(b.s.halfOpenTimeout)
+		next = &period{state: HalfOpen, inst: r.inst, until: until, step: r.step,
+			rej: newRejectedError(b.s.name, b.key, HalfOpen, until)}
+	} else {
+		next = b.openPeriod(r, fresh, 0, now)
+	}
+	b.setLocked(r, next)
+	return next
+}
+
+// openPeriod returns the Open period that follows cur: the first of a run
+// lasts OpenTimeout; each after a failed probe doubles, up to
+// MaxOpenTimeout, when that is set. A positive hint replaces the duration
+// (capped at MaxOpenTimeout, when set) without changing the schedule.
+func (b *Breaker) openPeriod(cur *period, inst *instance, hint time.Duration, now time.Time) *period {
+	step := b.s.openTimeout
+	if cur.state == HalfOpen && b.s.maxOpenTimeout > 0 {
+		step = b.s.maxOpenTimeout
+		if cur.step <= b.s.maxOpenTimeout/2 {
+			step = max(cur.step*2, b.s.openTimeout)
+		}
+	}
+	d := step
+	if hint > 0 {
+		d = hint
+		if b.s.maxOpenTimeout > 0 {
+			d = min(d, b.s.maxOpenTimeout)
+		}
+	}
+	until := now.Add(d)
+	return &period{state: Open, inst: inst, until: until, step: step,
+		rej: newRejectedError(b.s.name, b.key, Open, until)}
+}
+
+// changed is gobreaker's OnStateChange, called under gobreaker's mutex:
+// it follows gobreaker's trips and closings with the Breaker's own state.
+func (b *Breaker) changed(inst *instance, to gobreaker.State) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	cur := b.rec.Load()
+	if cur.inst != inst {
+		return
+	}
+	switch {
+	case to == gobreaker.StateOpen && (cur.state == Closed || cur.state == HalfOpen):
+		b.setLocked(cur, b.openPeriod(cur, inst, inst.hint, time.Now()))
+	case to == gobreaker.StateClosed && cur.state == HalfOpen:
+		b.setLocked(cur, &period{state: Closed, inst: inst})
+	}
+}
+
+// setLocked makes next the current period and queues the change for
+// reporting. b.mu is held.
+func (b *Breaker) setLocked(cur, next *period) {
+	b.rec.Store(next)
+	if cur.state != next.state {
+		b.pending = append(b.pending, transition{cur.state, next.state})
+		b.npending.Add(1)
+	}
+}
+
+// report calls OnStateChange and the Observer for pending changes of
+// state, in order, holding no lock but the reporting one (so that a
+// callback may use the breaker; a change it causes is reported after it
+// returns).
+func (b *Breaker) report() {
+	for b.npending.Load() != 0 {
+		if !b.reporting.TryLock() {
+			return // another goroutine is reporting; it will see ours
+		}
+		b.reportLocked()
+	}
+}
+
+func (b *Breaker) reportLocked() {
+	defer b.reporting.Unlock()
+	for {
+		b.mu.Lock()
+		if len(b.pending) == 0 {
+			b.mu.Unlock()
+			return
+		}
+		t := b.pending[0]
+		b.pending = b.pending[1:]
+		if len(b.pending) == 0 {
+			b.pending = nil
+		}
+		b.npending.Add(-1)
+		b.mu.Unlock()
+
+		if b.s.onStateChange != nil {
+			b.s.onStateChange(b.label, t.from, t.to)
+		}
+		if b.s.observer != nil {
+			b.s.observer.Observe(resilience.Event{Kind: resilience.EventStateChange, Policy: b.s.name, Key: b.key, From: t.from.String(), To: t.to.String()})
+		}
+	}
+}
+
+// State returns the breaker's state now. An open breaker whose open
+// duration has passed is HalfOpen; a half-open one that has timed out is
+// Open (State makes those moves, and reports them, as a call would). It is
+// safe for concurrent use, including from OnStateChange.
+func (b *Breaker) State() State {
+	r := b.rec.Load()
+	if r.state == Open || r.state == HalfOpen {
+		now := time.Now()
+		for i := 0; i < 2 && (r.state == Open || r.state == HalfOpen) && !now.Before(r.until); i++ {
+			r = b.advance(r, now)
+		}
+		if b.npending.Load() != 0 {
+			b.report()
+		}
+	}
+	return r.state
+}
+
+// Counts returns a snapshot of the breaker's counters (see Counts). It is
+// safe for concurrent use, including from OnStateChange.
+func (b *Breaker) Counts() Counts {
+	cb := b.rec.Load().inst.cb
+	cb.State() // let gobreaker drop calls that left its rolling window
+	c := cb.Counts()
+	return Counts{
+		Requests:             c.Requests,
+		TotalSuccesses:       c.TotalSuccesses,
+		TotalFailures:        c.TotalFailures,
+		TotalIgnored:         c.TotalExclusions,
+		ConsecutiveSuccesses: c.ConsecutiveSuccesses,
+		ConsecutiveFailures:  c.ConsecutiveFailures,
+		Rejected:             b.rejected.Load(),
+	}
+}
+
+// ForceOpen makes the breaker refuse every call with ErrOpen (State
+// ForcedOpen, RetryAfter zero) until Release or ForceClosed, for
+// maintenance or tests. Calls already running finish normally.
+func (b *Breaker) ForceOpen() { b.force(ForcedOpen) }
+
+// ForceClosed makes the breaker let every call through, uncounted (State
+// ForcedClosed), until Release or ForceOpen.
+func (b *Breaker) ForceClosed() { b.force(ForcedClosed) }
+
+func (b *Breaker) force(st State) {
+	b.mu.Lock()
+	cur := b.rec.Load()
+	if cur.state != st {
+		next := &period{state: st, inst: cur.inst}
+		if st == ForcedOpen {
+			next.rej = newRejectedError(b.s.name, b.key, ForcedOpen, time.Time{})
+		}
+		b.setLocked(cur, next)
+	}
+	b.mu.Unlock()
+	b.report()
+}
+
+// Release returns a forced breaker to automatic operation: it is Closed
+// again, with its counts and its open-duration schedule started afresh.
+// It does nothing to a breaker that is not forced.
+func (b *Breaker) Release() {
+	fresh := newInstance(b, false)
+	b.mu.Lock()
+	if cur := b.rec.Load(); cur.state == ForcedOpen || cur.state == ForcedClosed {
+		b.setLocked(cur, &period{state: Closed, inst: fresh})
+	}
+	b.mu.Unlock()
+	b.report()
+}
