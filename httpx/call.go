@@ -1,0 +1,218 @@
+package httpx
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-resilience/resilience"
+	"github.com/go-resilience/resilience/bulkhead"
+	"github.com/go-resilience/resilience/timeout"
+)
+
+// A call is one request in flight: what it holds (a bulkhead slot, its
+// timeout context) and, once the response is back, the body wrapper that
+// lets go of them. It is the one allocation of a request that goes through
+// a Transport, beyond its key and the breaker's own.
+type call struct {
+	t   *Transport
+	req *http.Request // the caller's
+	key string
+
+	sent bool // req went to the base transport (which then owns its body)
+	resp *http.Response
+
+	ctx    context.Context    // the context req was sent with
+	cancel context.CancelFunc // of ctx when the Transport made it
+	slot   *bulkhead.Bulkhead // shared slot held
+	keyed  *keyedBulkhead     // per-key slot held
+	stop   func() bool        // stops the AfterFunc that releases at ctx's end
+
+	body     io.ReadCloser // the base transport's response body
+	released atomic.Bool
+	reported atomic.Bool // EventTimeout reported
+}
+
+// run is the call the breaker lets through: bulkhead, timeout, base
+// transport. It returns nil for a Success response, a *StatusError for
+// any other response, and the error otherwise.
+func (c *call) run(ctx context.Context) error {
+	t := c.t
+	switch {
+	case t.shared != nil:
+		if err := t.shared.Acquire(ctx); err != nil {
+			return err
+		}
+		c.slot = t.shared
+	case t.perKey != nil:
+		e, err := t.perKey.acquire(ctx, c.key)
+		if err != nil {
+			return err
+		}
+		c.keyed = e
+	}
+	out := c.req
+	c.ctx = ctx
+	if t.timeout > 0 {
+		if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > t.timeout {
+			c.ctx, c.cancel = context.WithTimeoutCause(ctx, t.timeout, timeout.ErrTimeout)
+			out = out.WithContext(c.ctx)
+		}
+	}
+	if (c.slot != nil || c.keyed != nil) && c.ctx.Done() != nil {
+		// A slot must not outlive the request's context, even when the
+		// caller never closes the body.
+		c.stop = context.AfterFunc(c.ctx, c.release)
+	}
+
+	c.sent = true
+	var resp *http.Response
+	ok := false
+	defer func() {
+		if !ok { // the base transport or Classify panicked
+			if resp != nil && resp.Body != nil {
+				resp.Body.Close()
+			}
+			c.release()
+		}
+	}()
+	resp, err := t.base.RoundTrip(out)
+	if err != nil || resp == nil {
+		if resp != nil { // both: like http.Client, believe the error
+			discard(resp)
+		}
+		ok = true
+		c.release()
+		if err != nil {
+			err = c.timeoutErr(err)
+		}
+		return err
+	}
+	c.wrapBody(resp)
+	o := t.classify(resp, nil)
+	c.resp, ok = resp, true
+	if o == resilience.Success {
+		return nil
+	}
+	se := &StatusError{StatusCode: resp.StatusCode, Status: resp.Status, Outcome: resilience.Ignored}
+	if o != resilience.Ignored {
+		se.Outcome = resilience.Failure
+		se.retryAfter = t.retryAfter(resp)
+	}
+	return se
+}
+
+// wrapBody makes reading resp's body to the end, or closing it, release
+// what the request holds. Without anything to release, the body is left as
+// it is; an empty body releases at once.
+func (c *call) wrapBody(resp *http.Response) {
+	if c.cancel == nil && c.slot == nil && c.keyed == nil {
+		return
+	}
+	if resp.Body == nil || resp.Body == http.NoBody {
+		c.release()
+		return
+	}
+	c.body = resp.Body
+	if _, ok := resp.Body.(io.Writer); ok {
+		resp.Body = rwBody{c} // a protocol switch (101): keep it writable
+	} else {
+		resp.Body = c
+	}
+}
+
+// Read reads the response body. The first error, io.EOF included, ends the
+// request; an error caused by the Transport's timeout matches
+// timeout.ErrTimeout and context.DeadlineExceeded.
+func (c *call) Read(p []byte) (int, error) {
+	n, err := c.body.Read(p)
+	if err != nil {
+		if err != io.EOF {
+			err = c.timeoutErr(err)
+		}
+		c.release()
+	}
+	return n, err
+}
+
+// Close closes the response body and ends the request. Closing before the
+// end closes the connection (HTTP/1) or resets the stream (HTTP/2), as
+// net/http does.
+func (c *call) Close() error {
+	err := c.body.Close()
+	c.timedOut()
+	c.release()
+	return err
+}
+
+// rwBody is the body of a response whose body is writable (101 Switching
+// Protocols).
+type rwBody struct{ *call }
+
+func (b rwBody) Write(p []byte) (int, error) { return b.body.(io.Writer).Write(p) }
+
+// release lets go of everything the request holds, once: it stops the
+// AfterFunc, cancels the context the Transport made and gives back the
+// bulkhead slot. It may run on the caller's goroutine (body read to the end
+// or closed, error) or, once, on the AfterFunc's (context ended first).
+func (c *call) release() {
+	if !c.released.CompareAndSwap(false, true) {
+		return
+	}
+	if c.stop != nil {
+		c.stop()
+	}
+	if c.cancel != nil {
+		c.cancel()
+	}
+	switch {
+	case c.slot != nil:
+		c.slot.Release()
+	case c.keyed != nil:
+		c.t.perKey.release(c.keyed)
+	}
+}
+
+// timedOut reports whether the Transport's own deadline has passed (not
+// the caller's), and tells the Observer the first time it finds so.
+func (c *call) timedOut() bool {
+	if c.cancel == nil || c.ctx.Err() == nil || c.req.Context().Err() != nil {
+		return false
+	}
+	if !errors.Is(context.Cause(c.ctx), timeout.ErrTimeout) {
+		return false
+	}
+	if c.t.obs != nil && c.reported.CompareAndSwap(false, true) {
+		c.t.observe(resilience.EventTimeout, c.key, timeout.ErrTimeout)
+	}
+	return true
+}
+
+// timeoutErr returns err, made to match timeout.ErrTimeout when the
+// Transport's deadline caused it.
+func (c *call) timeoutErr(err error) error {
+	if !c.timedOut() {
+		return err
+	}
+	return &timeoutError{err}
+}
+
+// A timeoutError is an error caused by Config.Timeout. It matches
+// timeout.ErrTimeout and context.DeadlineExceeded, keeps the transport's
+// error reachable, and says Timeout() true, as net.Error does.
+type timeoutError struct{ err error }
+
+func (e *timeoutError) Error() string {
+	if errors.Is(e.err, timeout.ErrTimeout) {
+		return e.err.Error()
+	}
+	return timeout.ErrTimeout.Error() + ": " + e.err.Error()
+}
+
+func (e *timeoutError) Unwrap() []error { return []error{timeout.ErrTimeout, e.err} }
+
+// Timeout reports true.
+func (e *timeoutError) Timeout() bool { return true }

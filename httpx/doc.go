@@ -1,0 +1,117 @@
+// Package httpx puts the resilience policies around an http.Client: a
+// Transport is an http.RoundTripper that gives every upstream host its own
+// circuit breaker, optionally bounds how many requests are in flight (a
+// bulkhead) and how long each may take (a timeout that covers the response
+// body), and refuses requests fast when those say no.
+//
+// The zero Config is a breaker per host over http.DefaultTransport:
+//
+//	t, err := httpx.New(httpx.Config{})
+//	if err != nil {
+//		return err
+//	}
+//	client := &http.Client{Transport: t}
+//
+// A fuller one:
+//
+//	t, err := httpx.New(httpx.Config{
+//		Base:     myTransport, // nil: http.DefaultTransport
+//		Breaker:  breaker.SetConfig{Config: breaker.Config{OpenTimeout: 10 * time.Second}},
+//		Bulkhead: bulkhead.Config{MaxConcurrent: 64, MaxWait: 50 * time.Millisecond},
+//		Timeout:  2 * time.Second,
+//	})
+//
+// # What happens to a request
+//
+// RoundTrip finds the request's key (Config.Key; by default HostKey, the
+// scheme, host and port) and its breaker, then, outermost first:
+//
+//  1. The breaker of the key refuses the request while it is open, or while
+//     its half-open probes are out.
+//  2. The bulkhead (one shared, or one per key) refuses it when all its
+//     slots are taken and none frees within its MaxWait.
+//  3. The timeout gives the request a context with the Transport's deadline
+//     (unless the caller's own deadline comes sooner).
+//  4. The base transport sends it.
+//
+// When the response headers arrive, Config.Classify (by default
+// DefaultClassify: 5xx, 429 and transport errors are failures, other 4xx
+// are not) decides what the breaker records. The response is returned to the
+// caller whatever its status, its body untouched: a 500 is still the
+// server's answer, with whatever the server said in it.
+//
+// # The response body
+//
+// A response is not finished when RoundTrip returns: its body is still on
+// the wire. The Transport's timeout and bulkhead slot therefore last until
+// the body is read to the end (io.EOF or an error) or closed, never just
+// until RoundTrip returns. The request's context is cancelled then, and the
+// slot given back; a body read slowly but within the timeout is read whole,
+// and a body that stalls is cut at the deadline with an error matching
+// timeout.ErrTimeout and context.DeadlineExceeded.
+//
+// As with any http.Client, close every response body. A body never closed
+// still lets go of its slot when the request's context ends (the timeout,
+// or the caller cancelling), through context.AfterFunc; no goroutine waits
+// per request.
+//
+// The breaker records its outcome when the headers arrive: a body that
+// fails later (cut by the timeout, say) does not count against the host.
+// Reading a response body after RoundTrip returned is never cut short by
+// the Transport, except at its deadline.
+//
+// # Refusals
+//
+// A refused request never reaches the server, and its body is closed, as
+// the http.RoundTripper contract asks. By default RoundTrip returns the
+// refusal as an error matching resilience.ErrRejected and the refusing
+// package's sentinel (breaker.ErrOpen, breaker.ErrTooManyProbes,
+// bulkhead.ErrFull); http.Client wraps it in a *url.Error, through which
+// errors.Is and errors.As still work. The breaker's *breaker.RejectedError
+// tells, with RetryAfter, when it will probe again.
+//
+// With Config.RefusalResponse the refusal is instead a synthesized
+// "503 Service Unavailable" with an empty body and, from the breaker, a
+// Retry-After header: handy for a proxy that passes responses on.
+//
+// The library's refusals are never failures of the host: a full bulkhead
+// does not trip a breaker. Neither does the caller giving up on its own
+// context.
+//
+// # Retry-After
+//
+// A 429 or 503 response classified as a failure may carry Retry-After, in
+// seconds or as an HTTP date. The breaker then stays open that long, when
+// this response opens it, instead of its own open duration (see
+// StatusError.RetryAfter), capped by Config.MaxRetryAfter (5 minutes by
+// default) so a server cannot park the breaker open for a day, and by the
+// breaker's MaxOpenTimeout when set.
+//
+// # Fallback
+//
+// Config.Fallback may answer for a refused request, a failed one, or one
+// whose response was a failure: a cached copy, or the same request sent
+// to a second host. A response it replaces is drained (up to 4 KiB) and
+// closed, so its connection can be reused. The request body is never
+// replayed: a fallback that sends the request again must take a fresh body
+// from req.GetBody.
+//
+// # Connections and protocols
+//
+// The Transport adds nothing to a connection's life: a failure response
+// read and closed by the caller leaves its connection to be reused, as
+// with the base transport alone. It works the same over HTTP/1.1 and
+// HTTP/2 (an http.Transport with HTTP/2, or golang.org/x/net/http2's), and
+// keeps the body of a 101 Switching Protocols response writable. Its
+// CloseIdleConnections reaches the base transport's, so
+// http.Client.CloseIdleConnections works through it.
+//
+// # Observing
+//
+// Breakers() returns the breaker.Set, for health checks (Range, State,
+// Counts) and to force a host's breaker open or closed; Bulkheads() yields
+// the bulkheads. Config.Observer is told of the breakers' and bulkheads'
+// events and of the Transport's own (EventTimeout, EventFallback), with
+// Event.Key the request's key; the metrics package turns them into
+// Prometheus metrics.
+package httpx

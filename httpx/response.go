@@ -1,0 +1,46 @@
+package httpx
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// maxDrain is how much of a response body the Transport reads before
+// closing a response it discards, so that an HTTP/1 connection can be
+// reused; a longer body is cut and its connection closed.
+const maxDrain = 4 << 10
+
+// discard drains a bounded amount of resp's body and closes it.
+func discard(resp *http.Response) {
+	if resp.Body == nil {
+		return
+	}
+	io.CopyN(io.Discard, resp.Body, maxDrain)
+	resp.Body.Close()
+}
+
+// refusalResponse is the synthesized 503 for a request the Transport
+// refused with err.
+func refusalResponse(req *http.Request, err error) *http.Response {
+	h := make(http.Header, 1)
+	var ra interface{ RetryAfter() time.Duration }
+	if errors.As(err, &ra) {
+		if d := ra.RetryAfter(); d > 0 {
+			h["Retry-After"] = []string{strconv.FormatInt(int64((d+time.Second-1)/time.Second), 10)}
+		}
+	}
+	return &http.Response{
+		Status:        "503 Service Unavailable",
+		StatusCode:    http.StatusServiceUnavailable,
+		Proto:         "HTTP/1.1",
+		ProtoMajor:    1,
+		ProtoMinor:    1,
+		Header:        h,
+		Body:          http.NoBody,
+		ContentLength: 0,
+		Request:       req,
+	}
+}
