@@ -2,6 +2,10 @@ package metrics
 
 import (
 	"errors"
+
+	"github.com/go-resilience/resilience/breaker"
+	"github.com/go-resilience/resilience/bulkhead"
+	"github.com/go-resilience/resilience/timeout"
 )
 
 // A reason is why a call was refused: the value of the reason label of
@@ -30,7 +34,12 @@ var reasonNames = [numReasons]string{
 var reasonSentinels = [...]struct {
 	err    error
 	reason reason
-}{}
+}{
+	{breaker.ErrOpen, reasonBreakerOpen},
+	{breaker.ErrTooManyProbes, reasonProbeLimit},
+	{bulkhead.ErrFull, reasonBulkheadFull},
+	{timeout.ErrTooManyAbandoned, reasonAbandonLimit},
+}
 
 // reasonOf returns the reason of a refusal error, "other" for an error of
 // no policy of this module.

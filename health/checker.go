@@ -1,0 +1,153 @@
+package health
+
+import (
+	"fmt"
+
+	"github.com/go-resilience/resilience/breaker"
+	"github.com/go-resilience/resilience/bulkhead"
+)
+
+// Config says what a Checker watches and how its handler answers. The zero
+// value is valid: a Checker that watches nothing and reports OK.
+type Config struct {
+	// Breakers are reported each under its Name, and count towards Status.
+	// Zero: none. Elements must not be nil.
+	Breakers []*breaker.Breaker
+
+	// Sets are keyed breaker sets, reported breaker by breaker under the
+	// set's Name and each key, sorted by key. Every breaker a set holds at
+	// the time of the report counts towards Status; keys it has not created
+	// yet, or has evicted, do not. Zero: none. Elements must not be nil.
+	Sets []*breaker.Set
+
+	// Bulkheads are reported with their slots in use, callers waiting and
+	// saturation. They do not change Status: a full bulkhead is the bound
+	// doing its job, not a failing dependency. Zero: none. Elements must
+	// not be nil.
+	Bulkheads []*bulkhead.Bulkhead
+
+	// UnavailableWhenDegraded makes the handler answer 503 Service
+	// Unavailable when the status is Degraded, not only when it is Down.
+	// Zero: 503 only when Down.
+	//
+	// A readiness probe that fails takes the instance out of its load
+	// balancer. When one dependency out of several is unavailable, the
+	// instance can usually still serve (with fallbacks), and every instance
+	// sees the same dependency, so failing readiness on Degraded would take
+	// all of them out at once; hence the default.
+	UnavailableWhenDegraded bool
+}
+
+// A Checker reports the state of breakers and bulkheads, as a Go value
+// (Report) and as JSON over HTTP (ServeHTTP, for readiness probes and
+// dashboards).
+//
+// A Checker only reads the policies: it changes nothing, holds no lock
+// while reading them, and starts no goroutine. It is safe for concurrent
+// use. Make one with New; the zero value watches nothing.
+type Checker struct {
+	cfg Config
+}
+
+// New returns a Checker for cfg, or an error naming the first nil element
+// of cfg. It copies the slices of cfg: changing them later changes nothing.
+func New(cfg Config) (*Checker, error) {
+	for i, b := range cfg.Breakers {
+		if b == nil {
+			return nil, fmt.Errorf("health: Config.Breakers[%d] is nil", i)
+		}
+	}
+	for i, s := range cfg.Sets {
+		if s == nil {
+			return nil, fmt.Errorf("health: Config.Sets[%d] is nil", i)
+		}
+	}
+	for i, b := range cfg.Bulkheads {
+		if b == nil {
+			return nil, fmt.Errorf("health: Config.Bulkheads[%d] is nil", i)
+		}
+	}
+	cfg.Breakers = append([]*breaker.Breaker(nil), cfg.Breakers...)
+	cfg.Sets = append([]*breaker.Set(nil), cfg.Sets...)
+	cfg.Bulkheads = append([]*bulkhead.Bulkhead(nil), cfg.Bulkheads...)
+	return &Checker{cfg: cfg}, nil
+}
+
+// Report reads every watched breaker and bulkhead now and sums them up.
+// Breakers come in the order of Config.Breakers, then those of each set of
+// Config.Sets; bulkheads in the order of Config.Bulkheads. Each policy is
+// read on its own, so a report taken while states change may mix moments
+// a few nanoseconds apart.
+func (c *Checker) Report() Report {
+	r := Report{Breakers: []BreakerReport{}, Bulkheads: []BulkheadReport{}}
+	if c == nil {
+		return r
+	}
+	for _, b := range c.cfg.Breakers {
+		r.Breakers = append(r.Breakers, breakerReport(b))
+	}
+	for _, s := range c.cfg.Sets {
+		s.Range(func(_ string, b *breaker.Breaker) bool { // in key order
+			r.Breakers = append(r.Breakers, breakerReport(b))
+			return true
+		})
+	}
+	for _, b := range c.cfg.Bulkheads {
+		r.Bulkheads = append(r.Bulkheads, bulkheadReport(b))
+	}
+	r.Status = overall(r.Breakers)
+	return r
+}
+
+func breakerReport(b *breaker.Breaker) BreakerReport {
+	st := b.State()
+	return BreakerReport{Name: b.Name(), Key: b.Key(), State: st, Status: breakerStatus(st)}
+}
+
+// breakerStatus says what one breaker in state st says about its
+// dependency: closed is OK, half-open Degraded (it is probing), open Down.
+// A forced state counts as the state it forces.
+func breakerStatus(st breaker.State) Status {
+	switch st {
+	case breaker.Closed, breaker.ForcedClosed:
+		return OK
+	case breaker.Open, breaker.ForcedOpen:
+		return Down
+	}
+	return Degraded
+}
+
+// overall is OK when every breaker is, Down when every breaker is, and
+// Degraded otherwise. No breaker at all is OK.
+func overall(bs []BreakerReport) Status {
+	var ok, down int
+	for _, b := range bs {
+		switch b.Status {
+		case OK:
+			ok++
+		case Down:
+			down++
+		}
+	}
+	switch {
+	case ok == len(bs):
+		return OK
+	case down == len(bs):
+		return Down
+	}
+	return Degraded
+}
+
+func bulkheadReport(b *bulkhead.Bulkhead) BulkheadReport {
+	r := BulkheadReport{
+		Name:          b.Name(),
+		InFlight:      b.InFlight(),
+		Waiting:       b.Waiting(),
+		MaxConcurrent: b.MaxConcurrent(),
+		Rejected:      b.Rejected(),
+	}
+	if r.MaxConcurrent > 0 {
+		r.Saturation = float64(r.InFlight) / float64(r.MaxConcurrent)
+	}
+	return r
+}
