@@ -1,0 +1,37 @@
+// Quickstart shows what the library does, with nothing to set up: it starts
+// a flaky HTTP upstream on loopback, sends it the same traffic through an
+// ordinary http.Client and through one wrapped in httpx.Transport, and
+// prints once a second what each client sees while the upstream is healthy,
+// degraded, down (hanging) and recovering.
+//
+//	go run ./examples/quickstart
+//	go run ./examples/quickstart -duration 30s -rate 100 -listen localhost:9090
+//
+// With -listen, it serves the Prometheus metrics of the protected client
+// at /metrics and the health of its breaker at /health while it runs.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"time"
+)
+
+func main() {
+	var cfg config
+	flag.DurationVar(&cfg.Duration, "duration", 12*time.Second, "how long to run (at least 2s)")
+	flag.IntVar(&cfg.Rate, "rate", 50, "requests per second sent to each client (1 to 500)")
+	flag.StringVar(&cfg.Listen, "listen", "", "address to serve /metrics and /health on while running, such as localhost:9090")
+	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if _, err := run(ctx, cfg, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "quickstart:", err)
+		stop()
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"runtime/pprof"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// The quickstart runs in real time against a real server: this test runs
+// it for six seconds (the four phases scaled down) and checks the story its
+// output tells.
+func TestQuickstartShowsTheProtectedClientStayingUp(t *testing.T) {
+	const rate = 50
+	cfg := config{Duration: 6 * time.Second, Rate: rate, Interval: 500 * time.Millisecond}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*cfg.Duration)
+	defer cancel()
+	var out bytes.Buffer
+	sum, err := run(ctx, cfg, &out)
+	defer func() {
+		if t.Failed() {
+			t.Logf("output:\n%s", out.String())
+		}
+	}()
+	require.NoError(t, err)
+	require.NoError(t, ctx.Err(), "the run must end on its own, on time")
+	require.Len(t, sum.Rows, int(cfg.Duration/cfg.Interval))
+
+	prot, unprot := sum.Clients[0], sum.Clients[1]
+	for _, c := range sum.Clients {
+		assert.Equal(t, c.Requests, c.OK+c.Failed+c.Refused+c.Cut, "%s: every request is counted once", c.Name)
+		assert.Positive(t, c.OK, c.Name)
+	}
+
+	t.Run("the breaker opens during the outage and closes after it", func(t *testing.T) {
+		assert.Positive(t, sum.Opened)
+		assert.Positive(t, sum.Closed)
+		assert.Equal(t, "closed", sum.Final)
+		var openWhileDown bool
+		for _, r := range sum.Rows {
+			openWhileDown = openWhileDown || r.Phase == down && r.Clients[0].Breaker == "open"
+		}
+		assert.True(t, openWhileDown, "some row of the down phase shows the breaker open")
+	})
+
+	t.Run("refusals during the outage are answered from the cache", func(t *testing.T) {
+		assert.Positive(t, prot.RefusedIn[down])
+		assert.GreaterOrEqual(t, prot.Fallbacks, prot.Refused, "every refusal is answered")
+		assert.Zero(t, prot.RefusedIn[healthy], "nothing is refused while healthy")
+		assert.Zero(t, prot.Cut, "no protected request hangs until the end")
+		assert.LessOrEqual(t, prot.Max, time.Second, "no protected request waits much beyond its timeout")
+	})
+
+	t.Run("protected goroutines stay bounded, unprotected ones pile up", func(t *testing.T) {
+		// Each request in flight holds its own goroutine and a connection
+		// with two; the bulkhead bounds them, whatever the outage's length.
+		bound := 3*policyFor(cfg.Duration).MaxConcurrent + 8
+		assert.LessOrEqual(t, prot.Peak(), bound)
+
+		from, to := schedule{cfg.Duration}.bounds(down)
+		hung := int((to - from).Seconds() * rate)
+		assert.Greater(t, unprot.PeakGoroutines[down], unprot.PeakGoroutines[healthy]+hung/2,
+			"each hung request holds at least one goroutine")
+		assert.GreaterOrEqual(t, unprot.PeakGoroutines[recovering], unprot.PeakGoroutines[down],
+			"hung requests stay hung after the upstream recovers")
+		assert.Greater(t, unprot.Peak(), 2*prot.Peak())
+		assert.Greater(t, unprot.Cut, hung/2, "the hung requests were still waiting at the end")
+	})
+
+	assert.Contains(t, out.String(), "breaker closed -> open")
+	assert.Contains(t, out.String(), "Summary after 6s")
+}
+
+func TestQuickstartRefusesBadFlags(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  config
+		want string
+	}{
+		{"a run too short to show the phases", config{Duration: time.Second, Rate: 10}, "-duration must be at least 2s"},
+		{"no traffic", config{Duration: 5 * time.Second, Rate: 0}, "-rate must be in [1, 500]"},
+		{"more traffic than a laptop should open connections for", config{Duration: 5 * time.Second, Rate: 501}, "-rate must be in [1, 500]"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			_, err := run(context.Background(), tc.cfg, &out)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+			assert.Empty(t, out.String())
+		})
+	}
+}
+
+func TestQuickstartStopsEarlyWhenCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var out bytes.Buffer
+	start := time.Now()
+	sum, err := run(ctx, config{Duration: time.Minute, Rate: 10}, &out)
+	require.NoError(t, err)
+	assert.Less(t, time.Since(start), 5*time.Second)
+	assert.Empty(t, sum.Rows)
+}
+
+func TestGoroutinesAreCountedByClientLabel(t *testing.T) {
+	release := make(chan struct{})
+	var wg sync.WaitGroup
+	pprof.Do(context.Background(), pprof.Labels("client", "test-label"), func(context.Context) {
+		for range 3 {
+			wg.Go(func() { <-release })
+		}
+	})
+	assert.Equal(t, 3, goroutinesByClient()["test-label"])
+	close(release)
+	wg.Wait()
+}
