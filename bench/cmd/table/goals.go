@@ -1,0 +1,124 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"strings"
+)
+
+// baselines are the rows that are not a peer library: the call alone, and
+// the parts written by hand.
+var baselines = map[string]bool{
+	"bare":      true, // the call, or the HTTP transport, alone
+	"hand":      true, // gobreaker + x/sync semaphore + context.WithTimeout, by hand
+	"semaphore": true, // x/sync semaphore by hand
+	"context":   true, // context.WithTimeout by hand
+}
+
+// isPeer reports whether lib is another library (not ours, not one of our
+// variants such as resilience-exec, not a baseline).
+func isPeer(lib, ours string) bool {
+	return lib != ours && !strings.HasPrefix(lib, ours+"-") && !baselines[lib]
+}
+
+// A verdict says whether one goal is met by the numbers at hand.
+type verdict struct {
+	goal     string
+	measured bool // the scenarios the goal needs were in the input
+	met      bool
+	detail   string
+}
+
+func (v verdict) status() string {
+	switch {
+	case !v.measured:
+		return "not measured"
+	case v.met:
+		return "met"
+	}
+	return "missed"
+}
+
+// evaluate checks each goal of the benchmark issue against the medians.
+func evaluate(scens []*scenario, ours string) []verdict {
+	find := func(name string) *scenario {
+		for _, s := range scens {
+			if s.name == name {
+				return s
+			}
+		}
+		return nil
+	}
+	// versus compares ours with lib in scenario: ours ÷ lib ≤ limit.
+	versus := func(goal, scen, lib string, limit float64) verdict {
+		v := verdict{goal: goal}
+		s := find(scen)
+		if s == nil || s.lib(ours) == nil || s.lib(lib) == nil {
+			v.detail = fmt.Sprintf("needs %s/lib=%s and /lib=%s", scen, ours, lib)
+			return v
+		}
+		o, p := median(s.lib(ours).ns), median(s.lib(lib).ns)
+		v.measured, v.met = true, o/p <= limit
+		v.detail = fmt.Sprintf("%s %s ns, %s %s ns: %s (needs ≤ %s)",
+			ours, fmtNs(o), lib, fmtNs(p), fmtRatio(o/p), fmtRatio(limit))
+		return v
+	}
+
+	var out []verdict
+
+	// The full chain with its breaker open answers from the fallback at most
+	// half as slow as the fastest peer, with 0 allocs.
+	{
+		v := verdict{goal: "ChainOpen: fallback served in ≤ 0.5× the fastest peer's time, 0 allocs/op"}
+		if s := find("ChainOpen"); s != nil && s.lib(ours) != nil {
+			var fastest *result
+			for _, r := range s.libs {
+				if isPeer(r.lib, ours) && (fastest == nil || median(r.ns) < median(fastest.ns)) {
+					fastest = r
+				}
+			}
+			if fastest != nil {
+				o, p, allocs := median(s.lib(ours).ns), median(fastest.ns), median(s.lib(ours).allocs)
+				v.measured = true
+				v.met = o/p <= 0.5 && allocs == 0
+				v.detail = fmt.Sprintf("%s %s ns, %s allocs/op; fastest peer %s %s ns: %s (needs ≤ 0.50×, 0 allocs/op)",
+					ours, fmtNs(o), fmtCount(allocs), fastest.lib, fmtNs(p), fmtRatio(o/p))
+			}
+		}
+		if !v.measured {
+			v.detail = "needs ChainOpen/lib=" + ours + " and a peer"
+		}
+		out = append(out, v)
+	}
+
+	out = append(out,
+		versus("ChainSuccess: ≤ 1.1× the same parts composed by hand", "ChainSuccess", "hand", 1.1),
+		versus("ChainSuccess: ≥ 2× faster than failsafe-go", "ChainSuccess", "failsafe", 0.5),
+	)
+
+	// When the caller's deadline is earlier than the policy's, the chain
+	// makes no timer and allocates nothing. The timer is checked by
+	// TestChainCallerDeadlineMakesNoTimer; the table sees allocations only.
+	{
+		v := verdict{goal: "ChainCallerDeadline: 0 allocs/op (no timer: see TestChainCallerDeadlineMakesNoTimer)"}
+		if s := find("ChainCallerDeadline"); s != nil && s.lib(ours) != nil {
+			allocs := median(s.lib(ours).allocs)
+			v.measured = !math.IsNaN(allocs)
+			v.met = allocs == 0
+			v.detail = fmt.Sprintf("%s %s allocs/op, %s B/op", ours, fmtCount(allocs), fmtCount(median(s.lib(ours).bytes)))
+			if r := s.lib(ours + "-exec"); r != nil {
+				v.detail += fmt.Sprintf(" (%s-exec: %s allocs/op)", ours, fmtCount(median(r.allocs)))
+			}
+		}
+		if !v.measured {
+			v.detail = "needs ChainCallerDeadline/lib=" + ours + " with -benchmem"
+		}
+		out = append(out, v)
+	}
+
+	out = append(out,
+		versus("BreakerSuccessParallel: throughput no worse than gobreaker alone", "BreakerSuccessParallel", "gobreaker", 1),
+		versus("BreakerOpenParallel: throughput no worse than gobreaker alone", "BreakerOpenParallel", "gobreaker", 1),
+	)
+	return out
+}
