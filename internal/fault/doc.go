@@ -12,6 +12,7 @@
 //   - Hang never answers, until the client goes away or the server closes;
 //   - HangMidBody sends the start of a body and then nothing more;
 //   - Reset sends the start of a body and resets the connection (a TCP RST);
+//     Drop resets it before answering at all;
 //   - SlowBody trickles a body one byte at a time;
 //   - Delay adds a latency drawn from a Dist (Fixed, Uniform, SlowTail);
 //   - Rate makes a storm: one fault for a fraction of requests, another

@@ -34,6 +34,7 @@ const (
 	kindReset               // start the answer, then reset the connection
 	kindSlow                // answer, trickling the body
 	kindHangMid             // start the answer, then never finish it
+	kindDrop                // reset the connection without an answer
 )
 
 // action is one request's resolved fault.
@@ -103,6 +104,16 @@ func (r reset) decide(*decider) action { return action{kind: kindReset, n: r.aft
 // stream is reset. On a gRPC server Watch sends after messages and Check
 // none, and the call then fails with Unavailable. A negative after is 0.
 func Reset(after int) Fault { return reset{max(after, 0)} }
+
+type drop struct{}
+
+func (drop) decide(*decider) action { return action{kind: kindDrop} }
+
+// Drop resets the connection without answering: over HTTP/1.1 the socket
+// is hijacked and closed with SO_LINGER 0 before any byte of a response, so
+// the client's request fails with a connection reset; over HTTP/2 the
+// stream is reset. On a gRPC server the call fails with Unavailable.
+func Drop() Fault { return drop{} }
 
 type hangMid struct{ after int }
 

@@ -142,7 +142,7 @@ func (h health) Check(ctx context.Context, _ *healthpb.HealthCheckRequest) (*hea
 		s.update(func(st *Stats) { st.Hangs++ })
 		s.hang(ctx)
 		return nil, abort()
-	case kindReset:
+	case kindReset, kindDrop:
 		record = func(st *Stats) { st.Resets++; st.Codes[codes.Unavailable]++ }
 		return nil, status.Error(codes.Unavailable, "fault: reset")
 	case kindSlow:
@@ -199,8 +199,8 @@ func (h health) Watch(_ *healthpb.HealthCheckRequest, stream grpc.ServerStreamin
 		s.update(func(st *Stats) { st.Hangs++ })
 		s.hang(ctx)
 		return abort()
-	case kindReset:
-		if !send(a.n, 0) {
+	case kindReset, kindDrop:
+		if a.kind == kindReset && !send(a.n, 0) {
 			return abort()
 		}
 		record = func(st *Stats) { st.Resets++; st.Codes[codes.Unavailable]++ }

@@ -56,6 +56,7 @@ func TestGRPCCheckAnswersAsTheFaultSays(t *testing.T) {
 		{"an HTTP 503 is Unavailable", fault.Status(503), codes.Unavailable},
 		{"resource exhausted", fault.Code(codes.ResourceExhausted), codes.ResourceExhausted},
 		{"a reset is Unavailable", fault.Reset(3), codes.Unavailable},
+		{"a drop is Unavailable", fault.Drop(), codes.Unavailable},
 		{"a slow answer arrives", fault.SlowBody(3, time.Millisecond), codes.OK},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -134,6 +134,16 @@ func (s *HTTPServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		panic(http.ErrAbortHandler) // HTTP/2: RST_STREAM
 
+	case kindDrop:
+		record = func(st *Stats) { st.Resets++ }
+		if r.ProtoMajor == 1 {
+			if conn, _, err := rc.Hijack(); err == nil {
+				resetConn(conn)
+				return
+			}
+		}
+		panic(http.ErrAbortHandler)
+
 	case kindSlow:
 		startBody(w, rc, 0, a.n)
 		for i := range a.n {

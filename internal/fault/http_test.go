@@ -308,3 +308,12 @@ func TestHTTPSetSwitchesTheFaultForNewRequests(t *testing.T) {
 		assert.Equal(t, want, resp.StatusCode)
 	}
 }
+
+func TestHTTPDropResetsTheConnectionBeforeAnswering(t *testing.T) {
+	s := fault.NewHTTP(t, fault.HTTPConfig{Fault: fault.Drop()})
+	_, err := get(t, context.Background(), s.Client(), s.URL())
+	require.Error(t, err)
+	assert.True(t, errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF), "want a reset, got %v", err)
+	_, err = s.WaitFor(waitCtx(t), func(st fault.Stats) bool { return st.Resets >= 1 && st.InFlight == 0 })
+	require.NoError(t, err)
+}

@@ -26,7 +26,8 @@ type Stats struct {
 	Codes map[codes.Code]uint64
 	// Hangs counts requests that started to hang (Hang, HangMidBody).
 	Hangs uint64
-	// Resets counts connections (HTTP/2, gRPC: streams) reset by Reset.
+	// Resets counts connections (HTTP/2, gRPC: streams) reset by Reset or
+	// Drop.
 	Resets uint64
 	// Aborted counts requests that ended without a full answer because the
 	// client went away or the server closed: during a delay, a slow body, a
@@ -48,7 +49,7 @@ type ConnStats struct {
 	// Zero on a gRPC server.
 	Active, Idle int
 	// Closed and Hijacked count connections that ended either way
-	// (Hijacked: HTTP only, by Reset).
+	// (Hijacked: HTTP only, by Reset and Drop).
 	Closed, Hijacked uint64
 }
 
