@@ -18,6 +18,11 @@ import (
 // lets go of them. It is the one allocation of a request that goes through
 // a Transport, beyond its key and the breaker's own.
 type call struct {
+	// ctx is the context the breaker is given: the request's own, through
+	// which runCall finds the call again, so that no closure is made per
+	// request.
+	ctx callCtx
+
 	t   *Transport
 	req *http.Request // the caller's
 	key string
@@ -25,22 +30,63 @@ type call struct {
 	sent bool // req went to the base transport (which then owns its body)
 	resp *http.Response
 
-	ctx    context.Context    // the context req was sent with
-	cancel context.CancelFunc // of ctx when the Transport made it
+	outCtx context.Context    // the context req was sent with
+	cancel context.CancelFunc // of outCtx, when the Transport made it
 	slot   *bulkhead.Bulkhead // shared slot held
 	keyed  *keyedBulkhead     // per-key slot held
-	stop   func() bool        // stops the AfterFunc that releases at ctx's end
+	stop   func() bool        // stops the AfterFunc that releases when outCtx ends
 
 	body     io.ReadCloser // the base transport's response body
 	released atomic.Bool
 	reported atomic.Bool // EventTimeout reported
 }
 
-// run is the call the breaker lets through: bulkhead, timeout, base
-// transport. It returns nil for a Success response, a *StatusError for
-// any other response, and the error otherwise.
-func (c *call) run(ctx context.Context) error {
+// newCall starts a request.
+func newCall(t *Transport, req *http.Request) *call {
+	c := &call{t: t, req: req, key: t.key(req)}
+	c.ctx = callCtx{req.Context(), c}
+	return c
+}
+
+// callCtx is the request's context, carrying its call.
+type callCtx struct {
+	context.Context
+	c *call
+}
+
+type callKey struct{}
+
+// Value returns the call for callKey, and otherwise what the request's
+// context holds.
+func (x *callCtx) Value(key any) any {
+	if _, ok := key.(callKey); ok {
+		return x.c
+	}
+	return x.Context.Value(key)
+}
+
+// runCall is what the breaker runs: the call that ctx is, or carries.
+func runCall(ctx context.Context) error {
+	if x, ok := ctx.(*callCtx); ok {
+		return x.c.run()
+	}
+	if c, ok := ctx.Value(callKey{}).(*call); ok {
+		return c.run()
+	}
+	return errLostCall
+}
+
+// errLostCall is returned to a breaker that ran its call with a context
+// not derived from the one it was given; it cannot happen with this
+// module's breaker.
+var errLostCall = errors.New("httpx: breaker ran the request with a foreign context")
+
+// run is the request once the breaker has let it through: bulkhead,
+// timeout, base transport. It returns nil for a Success response, a
+// *StatusError for any other response, and the error otherwise.
+func (c *call) run() error {
 	t := c.t
+	ctx := c.ctx.Context
 	switch {
 	case t.shared != nil:
 		if err := t.shared.Acquire(ctx); err != nil {
@@ -55,17 +101,17 @@ func (c *call) run(ctx context.Context) error {
 		c.keyed = e
 	}
 	out := c.req
-	c.ctx = ctx
+	c.outCtx = ctx
 	if t.timeout > 0 {
 		if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > t.timeout {
-			c.ctx, c.cancel = context.WithTimeoutCause(ctx, t.timeout, timeout.ErrTimeout)
-			out = out.WithContext(c.ctx)
+			c.outCtx, c.cancel = context.WithTimeoutCause(ctx, t.timeout, timeout.ErrTimeout)
+			out = out.WithContext(c.outCtx)
 		}
 	}
-	if (c.slot != nil || c.keyed != nil) && c.ctx.Done() != nil {
+	if (c.slot != nil || c.keyed != nil) && c.outCtx.Done() != nil {
 		// A slot must not outlive the request's context, even when the
 		// caller never closes the body.
-		c.stop = context.AfterFunc(c.ctx, c.release)
+		c.stop = context.AfterFunc(c.outCtx, c.release)
 	}
 
 	c.sent = true
@@ -179,10 +225,10 @@ func (c *call) release() {
 // timedOut reports whether the Transport's own deadline has passed (not
 // the caller's), and tells the Observer the first time it finds so.
 func (c *call) timedOut() bool {
-	if c.cancel == nil || c.ctx.Err() == nil || c.req.Context().Err() != nil {
+	if c.cancel == nil || c.outCtx.Err() == nil || c.ctx.Err() != nil {
 		return false
 	}
-	if !errors.Is(context.Cause(c.ctx), timeout.ErrTimeout) {
+	if !errors.Is(context.Cause(c.outCtx), timeout.ErrTimeout) {
 		return false
 	}
 	if c.t.obs != nil && c.reported.CompareAndSwap(false, true) {

@@ -172,12 +172,12 @@ func (t *Transport) CloseIdleConnections() {
 // When req's context is done before a slot is free, RoundTrip returns
 // the context's error without sending req.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	c := &call{t: t, req: req, key: t.key(req)}
+	c := newCall(t, req)
 	var err error
 	if t.breakers != nil {
-		err = t.breakers.Get(c.key).Execute(req.Context(), c.run)
+		err = t.breakers.Get(c.key).Execute(&c.ctx, runCall)
 	} else {
-		err = c.run(req.Context())
+		err = c.run()
 	}
 	if !c.sent && req.Body != nil {
 		req.Body.Close() // RoundTrip must close it, even when refusing
