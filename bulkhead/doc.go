@@ -1,3 +1,74 @@
 // Package bulkhead bounds how many calls to a dependency run at once, so
-// that a slow dependency ties up a bounded part of the service and no more.
+// that a dependency that slows down ties up a bounded share of the service
+// (goroutines, connections, memory) and no more.
+//
+// A Bulkhead has Config.MaxConcurrent slots. Each call holds one while it
+// runs. A call that finds them all taken waits for one, at most
+// Config.MaxWait, and is then refused with an error matching ErrFull and
+// resilience.ErrRejected, without running:
+//
+//	db, err := bulkhead.New(bulkhead.Config{Name: "db", MaxConcurrent: 20, MaxWait: 50 * time.Millisecond})
+//	...
+//	err = db.Execute(ctx, func(ctx context.Context) error {
+//		return queryStock(ctx, sku)
+//	})
+//	if errors.Is(err, resilience.ErrRejected) {
+//		// overloaded here: answer 503, or serve a fallback
+//	}
+//
+// With MaxWait zero (the default) a caller that finds no free slot is
+// refused at once: load beyond the bound is shed rather than queued. A
+// little MaxWait smooths bursts; a long one only moves the queue from the
+// dependency into the bulkhead.
+//
+// # Waiting, contexts and panics
+//
+// Callers wait in arrival order, and a slot given back while callers wait
+// goes straight to the one that has waited longest: a newcomer never
+// overtakes a waiter, so each waits no longer than its place in the queue
+// requires. A waiting caller whose context ends returns its context's error
+// at once, leaving the bulkhead as it was; it is not counted as refused. A
+// free slot is taken without looking at the context: the call sees its
+// context and returns.
+//
+// The slot is given back when the call returns, whatever it returns, and
+// also when it panics (the panic continues to the caller unchanged) or exits
+// its goroutine with runtime.Goexit. The bulkhead starts no goroutine of its
+// own.
+//
+// Acquire and Release are the same slots, taken and given back by hand, for
+// work that outlives one function call: an HTTP response body, a stream.
+//
+// # Observing
+//
+// InFlight, Waiting and Rejected read the counts at any time, for health
+// checks and metrics; Config.Observer is told of every slot taken and given
+// back, every wait and every refusal.
+//
+// # Cost, and why it is not x/sync/semaphore
+//
+// Taking and giving back a free slot is one atomic compare-and-swap each;
+// refusing is one atomic load and one atomic add; neither allocates. Only a
+// caller that has to wait takes a mutex (to join the queue) and allocates
+// (its place in the queue and a timer for MaxWait, about 300 bytes).
+//
+// A bulkhead on golang.org/x/sync/semaphore.Weighted was measured beside
+// this one, in the same run (see bench_test.go), on 2 cores. The semaphore
+// takes its mutex on every TryAcquire and Release, and needs counters of
+// its own beside it for InFlight and Waiting:
+//
+//	                                    this package   on semaphore   bare TryAcquire+Release
+//	acquire + release, serial            14 ns          40 ns          27 ns
+//	acquire + release, RunParallel       34 ns         246 ns          55 ns
+//	refusal, serial                       9 ns          22 ns          14 ns
+//	refusal, RunParallel                 16 ns          24 ns          18 ns
+//
+// The semaphore does better in one case: when calls that take almost no time
+// (well under a microsecond) contend for a bulkhead that is always full.
+// Its mutex then lets a caller slip in between a release and the next
+// waiter's wake-up, where this bulkhead hands every slot to a parked waiter
+// and wakes it (about 0.9 µs against 0.25 µs per call with one slot and
+// eight goroutines). Calls worth a bulkhead last milliseconds, where that
+// hand-over is noise and both wake a waiter per slot; the fast path and the
+// refusal, which every call and every shed call pays, are what count.
 package bulkhead
