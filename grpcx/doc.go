@@ -1,0 +1,124 @@
+// Package grpcx guards the calls of a gRPC client with the policies of this
+// module: a circuit breaker per method, a bulkhead, a timeout, and a
+// fallback for unary calls. It is a pair of client interceptors, for unary
+// calls and for streams, that share the same breakers and bulkheads.
+//
+//	ic, err := grpcx.New(grpcx.Config{
+//		Name:     "inventory",
+//		Breaker:  breaker.SetConfig{Config: breaker.Config{OpenTimeout: 10 * time.Second}},
+//		Bulkhead: bulkhead.Config{MaxConcurrent: 64},
+//		Timeout:  2 * time.Second,
+//	})
+//	if err != nil {
+//		return err
+//	}
+//	conn, err := grpc.NewClient(target, append(opts, ic.DialOptions()...)...)
+//
+// Every call made on conn then goes, outermost first, through its method's
+// breaker, the bulkhead and the timeout, and then to the interceptors
+// chained after these ones and to the server. Chain other interceptors
+// (retries, say) before these to have them see refusals, or after to have
+// them run once per call let through.
+//
+// # Keys
+//
+// Each call has a key, the full method name ("/pkg.Service/Method") unless
+// Config.Key says otherwise, and each key has a breaker of its own: a
+// failing method is cut off while the others go on. Map methods to their
+// service to have a service fail as one, or to a constant for the whole
+// connection. The breakers live in a breaker.Set (Interceptors.Breakers),
+// bounded by Config.Breaker.MaxKeys, for health checks and metrics.
+//
+// The bulkhead is shared by every call of the Interceptors, unless
+// Config.BulkheadPerKey gives each key one of its own, so that a slow
+// method cannot take every slot.
+//
+// # What counts as a failure
+//
+// The breaker counts a call as failed by its status code (see Classify):
+// Unavailable, DeadlineExceeded, ResourceExhausted, Internal, Unknown and
+// DataLoss are failures of the server; InvalidArgument, NotFound and the
+// other codes that mean the server answered are successes; Canceled is
+// ignored. Whatever the classifier says, a call whose caller's own context
+// was cancelled or whose caller's own deadline passed is ignored, and so
+// are the library's own refusals. Config.Classifier replaces Classify.
+//
+// # Deadlines
+//
+// With Config.Timeout, a unary call's context gets the earlier of the
+// caller's deadline and Timeout from now, and gRPC sends that deadline to
+// the server, which sees the same one. When the policy's deadline passes
+// first the call fails with code DeadlineExceeded, its error matches
+// timeout.ErrTimeout, and the breaker counts it as a failure; when the
+// caller's passes first, the breaker ignores it.
+//
+// A gRPC deadline covers the whole call, and for a stream that is its
+// whole life, messages included, not only its start. So streams have their
+// own Config.StreamTimeout, zero by default: a long-lived stream (a watch,
+// a subscription) should not have one, a stream that is a bounded exchange
+// may. A stream's context with that deadline lives until the stream ends.
+//
+// # Refusals
+//
+// A call refused by its breaker (open, or half-open with every probe out)
+// or by a full bulkhead never reaches the server: the caller gets a
+// *RejectedError, which is a gRPC status error with code Unavailable whose
+// message says when to try again, and still a Go error chain that matches
+// resilience.ErrRejected and the refusing package's sentinel
+// (breaker.ErrOpen, breaker.ErrTooManyProbes, bulkhead.ErrFull):
+//
+//	resp, err := client.Check(ctx, req)
+//	switch {
+//	case errors.Is(err, resilience.ErrRejected): // refused here, fast
+//	case status.Code(err) == codes.Unavailable: // the server is down
+//	}
+//
+// A refusal costs one small allocation (the *RejectedError), and its
+// status is built only when asked for.
+//
+// # Streams
+//
+// A stream is one call to its breaker and holds one bulkhead slot from
+// before it starts until it ends. The outcome recorded is the stream's: the
+// error that kept it from starting, or its final status, the error RecvMsg
+// returns at its end (io.EOF means OK). The slot and a half-open probe are
+// given back exactly once, when gRPC ends the stream: its final status has
+// been received, the caller cancelled its context or its deadline passed,
+// or the connection was closed. An abandoned stream (its context
+// cancelled, RecvMsg no longer called) does not keep its slot.
+//
+// The interceptor learns of the end from gRPC's grpc.OnFinish call option,
+// which brings the final status however the stream ends, and from a
+// context.AfterFunc on the stream's context, which stops when the stream
+// ends first: no goroutine of its own per stream. As gRPC itself, it needs
+// the caller to do one of these; a stream never read to its end, whose
+// context is never cancelled, on a connection never closed, keeps its slot
+// (and gRPC its goroutine).
+//
+// A breaker's Config.SlowCallThreshold measures a stream's whole life;
+// leave it zero when the Interceptors guard long-lived streams.
+//
+// # Fallback
+//
+// Config.UnaryFallback answers a unary call that failed or was refused,
+// by filling its reply:
+//
+//	UnaryFallback: func(ctx context.Context, method string, req, reply any, err error) error {
+//		if !errors.Is(err, resilience.ErrRejected) {
+//			return err // decline: only answer calls that were refused
+//		}
+//		proto.Merge(reply.(proto.Message), cached(method, req))
+//		return nil
+//	},
+//
+// It is never asked when the caller's own context is done. Streams have no
+// fallback.
+//
+// # Observing
+//
+// Config.Observer is given to every policy whose own config has none, so
+// one Observer (such as the metrics package's collector) sees the
+// breakers' calls, refusals and state changes, the bulkhead's slots, the
+// timeouts, and the fallbacks, with Event.Key set to the key where there
+// is one.
+package grpcx
