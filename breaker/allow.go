@@ -26,6 +26,9 @@ func (b *Breaker) Allow(ctx context.Context) (done func(err error), err error) {
 		if r, rej = b.admit(r); rej != nil {
 			return nil, b.refuse(rej)
 		}
+		if b.npending.Load() != 0 {
+			b.report()
+		}
 	}
 	t := &ticket{b: b, r: r, ctx: ctx}
 	if b.s.timed {

@@ -137,6 +137,9 @@ func (b *Breaker) execute(ctx context.Context, next resilience.Policy, call func
 		if r, rej = b.admit(r); rej != nil {
 			return b.refuse(rej)
 		}
+		if b.npending.Load() != 0 {
+			b.report() // open to half-open: say so before the probe runs
+		}
 		if r.state == ForcedClosed {
 			return b.bypass(ctx, next, call)
 		}
@@ -246,7 +249,14 @@ func (b *Breaker) bypass(ctx context.Context, next resilience.Policy, call func(
 		return run(ctx, next, call)
 	}
 	start := time.Now()
+	returned := false
+	defer func() {
+		if !returned {
+			b.panicked(true, 0, start)
+		}
+	}()
 	err := run(ctx, next, call)
+	returned = true
 	latency := time.Since(start)
 	outcome, _ := b.classify(ctx, err, latency)
 	b.s.observer.Observe(resilience.Event{Kind: resilience.EventCall, Policy: b.s.name, Key: b.key, Outcome: outcome, Latency: latency, Err: err})

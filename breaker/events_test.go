@@ -1,0 +1,98 @@
+package breaker_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/go-resilience/resilience"
+	"github.com/go-resilience/resilience/breaker"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// gobreaker calls OnStateChange under its mutex, so a callback that reads
+// the breaker deadlocks (gobreaker #37). Ours is called under no lock.
+func TestOnStateChangeMayUseTheBreaker(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		type seen struct {
+			name     string
+			from, to breaker.State
+			state    breaker.State
+			counts   breaker.Counts
+		}
+		var (
+			mu   sync.Mutex
+			log  []seen
+			b    *breaker.Breaker
+			rec  = &recorder{}
+			once sync.Once
+		)
+		b = mustNew(t, breaker.Config{
+			Name: "dep", ConsecutiveFailures: 2, OpenTimeout: time.Second, Observer: rec,
+			OnStateChange: func(name string, from, to breaker.State) {
+				s := seen{name: name, from: from, to: to, state: b.State(), counts: b.Counts()}
+				if to == breaker.Closed {
+					// Even a call through the breaker is allowed; a change
+					// it causes is reported after this callback returns.
+					once.Do(func() { failN(t, b, 2) })
+				}
+				mu.Lock()
+				log = append(log, s)
+				mu.Unlock()
+			},
+		})
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			failN(t, b, 2)
+			time.Sleep(time.Second)
+			succeedN(t, b, 1)
+		}()
+		select {
+		case <-done:
+		case <-time.After(time.Minute):
+			t.Fatal("deadlock: a callback that reads the breaker never returned")
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		require.Len(t, log, 4)
+		assert.Equal(t, seen{"dep", breaker.Closed, breaker.Open, breaker.Open, breaker.Counts{}}, log[0])
+		assert.Equal(t, seen{"dep", breaker.Open, breaker.HalfOpen, breaker.HalfOpen, breaker.Counts{}}, log[1])
+		assert.Equal(t, breaker.HalfOpen, log[2].from)
+		assert.Equal(t, breaker.Closed, log[2].to)
+		assert.Equal(t, seen{"dep", breaker.Closed, breaker.Open, breaker.Open, breaker.Counts{}}, log[3])
+		assert.Equal(t, []string{"closed>open", "open>half-open", "half-open>closed", "closed>open"}, rec.changes())
+	})
+}
+
+func TestObserverEvents(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rec := &recorder{}
+		b := mustNew(t, breaker.Config{Name: "dep", ConsecutiveFailures: 1, OpenTimeout: time.Second, Observer: rec})
+		require.ErrorIs(t, b.Execute(context.Background(), sleeper(3*time.Millisecond, errBoom)), errBoom)
+		re := refusal(t, b)
+		b.ForceClosed()
+
+		want := []resilience.Event{
+			{Kind: resilience.EventCall, Policy: "dep", Outcome: resilience.Failure, Latency: 3 * time.Millisecond, Err: errBoom},
+			{Kind: resilience.EventStateChange, Policy: "dep", From: "closed", To: "open"},
+			{Kind: resilience.EventRejected, Policy: "dep", Err: re},
+			{Kind: resilience.EventStateChange, Policy: "dep", From: "open", To: "forced-closed"},
+		}
+		assert.Equal(t, want, rec.all())
+	})
+}
+
+func TestNoObserverNoCallbackStillWorks(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := mustNew(t, breaker.Config{ConsecutiveFailures: 1, OpenTimeout: time.Second})
+		failN(t, b, 1)
+		assert.Equal(t, breaker.Open, b.State())
+		time.Sleep(time.Second)
+		succeedN(t, b, 1)
+		assert.Equal(t, breaker.Closed, b.State())
+	})
+}
