@@ -50,6 +50,14 @@ func (t *Timeout) executeAbandon(ctx context.Context, next resilience.Policy, ca
 	case <-f.done:
 		return t.landed(f, ctx, cctx)
 	case <-cctx.Done():
+		// A callee that honours its context is returning now: give it a
+		// moment to, rather than count it abandoned for a microsecond.
+		runtime.Gosched()
+		select {
+		case <-f.done:
+			return t.landed(f, ctx, cctx)
+		default:
+		}
 	}
 
 	// Abandon the call, within the cap. Calls admitted together may all
