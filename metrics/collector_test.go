@@ -2,6 +2,7 @@ package metrics_test
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -461,4 +462,57 @@ func TestConcurrentObserveForgetAndCollect(t *testing.T) {
 	wg.Wait()
 	_, err := reg.Gather()
 	require.NoError(t, err)
+}
+
+func TestHistogramBoundsOutsideDurationsRangeAndSumsAcrossCollections(t *testing.T) {
+	c := newCollector(t, metrics.Config{Buckets: []float64{-1, 0, 1e300}})
+	call := func(d time.Duration) {
+		c.Observe(resilience.Event{Kind: resilience.EventCall, Policy: "p", Outcome: resilience.Success, Latency: d})
+	}
+	want := func(n int, sum string) string {
+		return `
+# HELP resilience_call_duration_seconds Duration of calls a breaker let through that the dependency answered (success or failure).
+# TYPE resilience_call_duration_seconds histogram
+resilience_call_duration_seconds_bucket{key="",policy="p",le="-1"} 0
+resilience_call_duration_seconds_bucket{key="",policy="p",le="0"} 1
+resilience_call_duration_seconds_bucket{key="",policy="p",le="1e+300"} ` + strconv.Itoa(n) + `
+resilience_call_duration_seconds_bucket{key="",policy="p",le="+Inf"} ` + strconv.Itoa(n) + `
+resilience_call_duration_seconds_sum{key="",policy="p"} ` + sum + `
+resilience_call_duration_seconds_count{key="",policy="p"} ` + strconv.Itoa(n) + `
+`
+	}
+	call(0)
+	call(1500 * time.Millisecond)
+	compare(t, c, want(2, "1.5"), "resilience_call_duration_seconds")
+	call(time.Duration(1<<62) + 1) // far beyond any real call: still in a bucket
+	call(250 * time.Millisecond)
+	compare(t, c, want(4, "4.611686020177388e+09"), "resilience_call_duration_seconds")
+}
+
+func TestManyPoliciesAreEachCountedAfterForget(t *testing.T) {
+	c := newCollector(t, metrics.Config{})
+	names := make([]string, 12) // more than are scanned before the map
+	for i := range names {
+		names[i] = "p" + strconv.Itoa(i)
+	}
+	for i, name := range names {
+		for range i + 1 {
+			c.Observe(resilience.Event{Kind: resilience.EventTimeout, Policy: name})
+		}
+	}
+	c.Forget("p1", "")
+	c.Forget("p9", "")
+	for _, name := range names {
+		c.Observe(resilience.Event{Kind: resilience.EventTimeout, Policy: name})
+	}
+	var b strings.Builder
+	b.WriteString("# HELP resilience_timeouts_total Calls whose timeout policy's own deadline passed.\n# TYPE resilience_timeouts_total counter\n")
+	for i, name := range names {
+		n := i + 2
+		if name == "p1" || name == "p9" {
+			n = 1
+		}
+		b.WriteString(`resilience_timeouts_total{key="",policy="` + name + `"} ` + strconv.Itoa(n) + "\n")
+	}
+	compare(t, c, b.String())
 }

@@ -4,16 +4,20 @@ import (
 	"github.com/go-resilience/resilience"
 )
 
-// Observe records ev. It implements resilience.Observer: it is cheap (a
-// lookup of the event's policy and key in a map read without a lock, then
-// an atomic update or a histogram observation), takes no time of its own
-// (durations come from Event.Latency) and never blocks.
+// Observe records ev. It implements resilience.Observer: it finds the
+// series of the event's policy and key without a lock and updates them with
+// an atomic add or two, takes no time of its own (durations come from
+// Event.Latency), never blocks, and allocates nothing once the pair has
+// been seen.
 //
 // What each kind of Event records:
 //
 //   - EventCall: calls_total by outcome; call_duration_seconds when the
-//     outcome is success or failure. A policy that reports calls is a
-//     breaker: its breaker_state series appear, starting at "closed".
+//     outcome is success or failure (calls with an outcome other than the
+//     three are not counted). A policy that reports calls or transitions is
+//     a breaker: its breaker_state, calls_total (every outcome, from zero)
+//     and call_duration_seconds series appear, in state "closed" until a
+//     transition says otherwise.
 //   - EventRejected: rejections_total by reason.
 //   - EventStateChange: breaker_transitions_total; breaker_state follows To.
 //   - EventTimeout: timeouts_total.
@@ -30,53 +34,34 @@ func (c *Collector) Observe(ev resilience.Event) {
 	s := c.lookup(ev.Policy, ev.Key)
 	switch ev.Kind {
 	case resilience.EventCall:
-		cs := c.callSeries(s)
-		if int(ev.Outcome) < len(cs.outcomes) {
-			cs.outcomes[ev.Outcome].Inc()
-		} else {
-			c.counter(c.calls, s, labelValue(ev.Outcome.String())).Inc()
-		}
-		if ev.Outcome == resilience.Success || ev.Outcome == resilience.Failure {
-			cs.duration.Observe(ev.Latency.Seconds())
-		}
-		if !s.other && s.state.Load() == nil {
-			s.state.CompareAndSwap(nil, &stateNames[0])
-		}
+		s.call(c, ev.Outcome, &ev)
 	case resilience.EventRejected:
-		r := reasonOf(ev.Err)
-		c.lazyCounter(&s.rejected[r], c.rejections, s, reasonNames[r]).Inc()
+		s.rejected[reasonOf(ev.Err)].Add(1)
 	case resilience.EventStateChange:
-		c.counter(c.transitions, s, labelValue(ev.From), labelValue(ev.To)).Inc()
-		if !s.other {
-			s.state.Store(stateName(ev.To))
-		}
+		s.transition(c, ev.From, ev.To)
 	case resilience.EventTimeout:
-		c.lazyCounter(&s.timeouts, c.timeouts, s, "").Inc()
+		s.timeouts.Add(1)
 	case resilience.EventAcquire:
-		c.bulkheadSeries(s)
+		if s.wait.Load() == nil {
+			s.bulkheadSeen(c)
+		}
 		s.inFlight.Add(1)
 	case resilience.EventRelease:
 		s.inFlight.Add(-1)
 	case resilience.EventWait:
-		c.bulkheadSeries(s).wait.Observe(ev.Latency.Seconds())
+		h := s.wait.Load()
+		if h == nil {
+			h = s.bulkheadSeen(c)
+		}
+		h.observe(ev.Latency)
 	case resilience.EventAbandon:
-		s.abandonSeen.Store(true)
+		if !s.abandonSeen.Load() {
+			s.abandonSeen.Store(true)
+		}
 		s.abandoned.Add(1)
 	case resilience.EventAbandonDone:
 		s.abandoned.Add(-1)
 	case resilience.EventFallback:
-		c.lazyCounter(&s.fallback, c.fallbacks, s, "").Inc()
+		s.fallbacks.Add(1)
 	}
-}
-
-// stateName returns the shared copy of a known state name, so that storing
-// it allocates nothing, or a label-safe copy of an unknown one.
-func stateName(to string) *string {
-	for i := range stateNames {
-		if stateNames[i] == to {
-			return &stateNames[i]
-		}
-	}
-	v := labelValue(to)
-	return &v
 }

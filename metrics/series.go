@@ -2,58 +2,87 @@ package metrics
 
 import (
 	"strings"
+	"sync"
 	"sync/atomic"
 	"unicode/utf8"
 
+	"github.com/go-resilience/resilience"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
 // A pair is the (policy, key) an Event is about, as the policy reported it.
 type pair struct{ policy, key string }
 
+// hotSize is how many pairs are found by a linear scan before the map: a
+// policy passes the same Name string with every Event, so comparing it is
+// a length and pointer check, cheaper than hashing it.
+const hotSize = 8
+
 // An index maps pairs to their series. It is never modified once
 // published: adding or forgetting a pair publishes a new one.
 type index struct {
+	hot    [hotSize]hotPair // the first pairs of byPair, in the order added
+	nhot   int
 	byPair map[pair]*series
 	all    []*series // each series once, for Collect
 	owned  int       // series counted against Config.MaxKeys
 }
 
+type hotPair struct {
+	pair
+	s *series
+}
+
+// withoutHot returns hot without the entries of s, in the same order.
+func withoutHot(idx *index, s *series) (hot [hotSize]hotPair, n int) {
+	for _, h := range idx.hot[:idx.nhot] {
+		if h.s != s {
+			hot[n] = h
+			n++
+		}
+	}
+	return hot, n
+}
+
 // stateNames are the breaker states, as Event.From and Event.To name them.
 var stateNames = [...]string{"closed", "half-open", "open", "forced-open", "forced-closed"}
 
-// series holds the resolved children of one (policy, key) pair, created on
-// first use so that a policy shows only the series it reports.
+// series holds the values of one (policy, key) pair. Each group of values
+// is exported once the pair has reported an Event that sets it, so that a
+// policy shows only the series it reports.
 type series struct {
 	policy, key string // label values: valid UTF-8
 	other       bool   // the overflow series of a policy (Config.MaxKeys)
 
-	calls    atomic.Pointer[callSeries]
-	bulkhead atomic.Pointer[bulkheadSeries]
-	rejected [numReasons]atomic.Pointer[counterRef]
-	timeouts atomic.Pointer[counterRef]
-	fallback atomic.Pointer[counterRef]
+	// Breakers.
+	state    atomic.Pointer[string] // nil until the pair is known to be a breaker
+	calls    [3]atomic.Uint64       // by resilience.Outcome
+	duration atomic.Pointer[histogram]
+	tmu      sync.Mutex
+	trans    map[[2]string]uint64 // transitions by from, to; guarded by tmu
 
-	state       atomic.Pointer[string] // breaker state; nil until the series is known to be a breaker's
-	inFlight    atomic.Int64
-	abandoned   atomic.Int64
+	// Refusals, timeouts, fallbacks: exported when not zero.
+	rejected  [numReasons]atomic.Uint64
+	timeouts  atomic.Uint64
+	fallbacks atomic.Uint64
+
+	// Bulkheads.
+	wait     atomic.Pointer[histogram] // nil until the pair is known to be a bulkhead
+	inFlight atomic.Int64
+
+	// Timeouts in abandon mode.
 	abandonSeen atomic.Bool
+	abandoned   atomic.Int64
 }
-
-type callSeries struct {
-	outcomes [3]prometheus.Counter // by resilience.Outcome
-	duration prometheus.Observer
-}
-
-type bulkheadSeries struct {
-	wait prometheus.Observer
-}
-
-type counterRef struct{ prometheus.Counter }
 
 // lookup returns the series of (policy, key), creating it on first use.
 func (c *Collector) lookup(policy, key string) *series {
 	idx := c.index.Load()
+	for i := range idx.nhot {
+		if h := &idx.hot[i]; h.policy == policy && h.key == key {
+			return h.s
+		}
+	}
 	if s, ok := idx.byPair[pair{policy, key}]; ok {
 		return s
 	}
@@ -98,13 +127,17 @@ func (c *Collector) add(policy, key string) *series {
 		s = &series{policy: lp, key: otherKey, other: true}
 		key = otherKey
 	}
-	next := &index{byPair: make(map[pair]*series, len(old.byPair)+1), all: old.all, owned: owned}
+	next := &index{hot: old.hot, nhot: old.nhot, byPair: make(map[pair]*series, len(old.byPair)+1), all: old.all, owned: owned}
 	for p, t := range old.byPair {
 		next.byPair[p] = t
 	}
 	next.byPair[pair{policy, key}] = s
 	if !containsSeries(old.all, s) {
 		next.all = append(old.all[:len(old.all):len(old.all)], s)
+	}
+	if next.nhot < hotSize {
+		next.hot[next.nhot] = hotPair{pair{policy, key}, s}
+		next.nhot++
 	}
 	c.index.Store(next)
 	return s
@@ -130,67 +163,116 @@ func labelValue(s string) string {
 
 func utf8Valid(s string) bool { return utf8.ValidString(s) }
 
-// callSeries returns the call counters and histogram, creating all three
-// outcomes at zero on first use.
-func (c *Collector) callSeries(s *series) *callSeries {
-	if cs := s.calls.Load(); cs != nil {
-		return cs
+// call records an EventCall.
+func (s *series) call(c *Collector, o resilience.Outcome, ev *resilience.Event) {
+	h := s.duration.Load()
+	if h == nil {
+		h = s.breakerSeen(c)
 	}
-	cs := &callSeries{duration: c.observer(c.duration, s)}
-	for o := range cs.outcomes {
-		cs.outcomes[o] = c.counter(c.calls, s, outcomeNames[o])
+	if int(o) < len(s.calls) {
+		s.calls[o].Add(1)
 	}
-	if s.calls.CompareAndSwap(nil, cs) {
-		return cs
+	if o == resilience.Success || o == resilience.Failure {
+		h.observe(ev.Latency)
 	}
-	return s.calls.Load()
+}
+
+// breakerSeen makes the series a breaker's: its call counters and duration
+// are exported from now on, and its state, unless a transition set it
+// already, is closed (the state every breaker starts in).
+func (s *series) breakerSeen(c *Collector) *histogram {
+	s.duration.CompareAndSwap(nil, newHistogram(c.cfg.Buckets, c.nsBounds))
+	if !s.other {
+		s.state.CompareAndSwap(nil, &stateNames[0])
+	}
+	return s.duration.Load()
+}
+
+// transition records an EventStateChange.
+func (s *series) transition(c *Collector, from, to string) {
+	if s.duration.Load() == nil {
+		s.breakerSeen(c)
+	}
+	k := [2]string{labelValue(from), labelValue(to)}
+	s.tmu.Lock()
+	if s.trans == nil {
+		s.trans = map[[2]string]uint64{}
+	}
+	s.trans[k]++
+	s.tmu.Unlock()
+	if !s.other {
+		s.state.Store(stateName(k[1]))
+	}
+}
+
+// stateName returns the shared copy of a known state name, so that storing
+// it allocates nothing, or a copy of an unknown one.
+func stateName(to string) *string {
+	for i := range stateNames {
+		if stateNames[i] == to {
+			return &stateNames[i]
+		}
+	}
+	return &to
+}
+
+func (s *series) bulkheadSeen(c *Collector) *histogram {
+	s.wait.CompareAndSwap(nil, newHistogram(c.cfg.WaitBuckets, c.nsWait))
+	return s.wait.Load()
 }
 
 var outcomeNames = [3]string{"success", "failure", "ignored"}
 
-func (c *Collector) bulkheadSeries(s *series) *bulkheadSeries {
-	if bs := s.bulkhead.Load(); bs != nil {
-		return bs
+// collect sends the series' metrics.
+func (s *series) collect(c *Collector, ch chan<- prometheus.Metric) {
+	pk := [2]string{s.policy, s.key}
+	send := func(d *prometheus.Desc, t prometheus.ValueType, v float64, extra ...string) {
+		m, err := prometheus.NewConstMetric(d, t, v, append(pk[:], extra...)...)
+		if err != nil {
+			m = prometheus.NewInvalidMetric(d, err)
+		}
+		ch <- m
 	}
-	bs := &bulkheadSeries{wait: c.observer(c.wait, s)}
-	if s.bulkhead.CompareAndSwap(nil, bs) {
-		return bs
+	if cur := s.state.Load(); cur != nil {
+		known := false
+		for _, name := range stateNames {
+			v := 0.0
+			if name == *cur {
+				v, known = 1, true
+			}
+			send(c.state, prometheus.GaugeValue, v, name)
+		}
+		if !known {
+			send(c.state, prometheus.GaugeValue, 1, *cur)
+		}
 	}
-	return s.bulkhead.Load()
-}
-
-// lazyCounter returns the counter held in p, resolving it from vec with
-// the series' labels and extra (when not "") on first use.
-func (c *Collector) lazyCounter(p *atomic.Pointer[counterRef], vec *prometheus.CounterVec, s *series, extra string) prometheus.Counter {
-	if r := p.Load(); r != nil {
-		return r.Counter
+	if h := s.duration.Load(); h != nil {
+		for o, name := range outcomeNames {
+			send(c.calls, prometheus.CounterValue, float64(s.calls[o].Load()), name)
+		}
+		ch <- h.metric(c.duration, pk[:]...)
 	}
-	var r *counterRef
-	if extra == "" {
-		r = &counterRef{c.counter(vec, s)}
-	} else {
-		r = &counterRef{c.counter(vec, s, extra)}
+	s.tmu.Lock()
+	for k, n := range s.trans {
+		send(c.transitions, prometheus.CounterValue, float64(n), k[0], k[1])
 	}
-	if p.CompareAndSwap(nil, r) {
-		return r.Counter
+	s.tmu.Unlock()
+	for r := range s.rejected {
+		if n := s.rejected[r].Load(); n > 0 {
+			send(c.rejections, prometheus.CounterValue, float64(n), reasonNames[r])
+		}
 	}
-	return p.Load().Counter
-}
-
-func (c *Collector) counter(vec *prometheus.CounterVec, s *series, extra ...string) prometheus.Counter {
-	m, err := vec.GetMetricWithLabelValues(append([]string{s.policy, s.key}, extra...)...)
-	if err != nil {
-		// Unreachable: label values are counted and made valid above.
-		return prometheus.NewCounter(prometheus.CounterOpts{Name: "discarded"})
+	if n := s.timeouts.Load(); n > 0 {
+		send(c.timeouts, prometheus.CounterValue, float64(n))
 	}
-	return m
-}
-
-func (c *Collector) observer(vec *prometheus.HistogramVec, s *series) prometheus.Observer {
-	m, err := vec.GetMetricWithLabelValues(s.policy, s.key)
-	if err != nil {
-		// Unreachable: label values are counted and made valid above.
-		return prometheus.ObserverFunc(func(float64) {})
+	if n := s.fallbacks.Load(); n > 0 {
+		send(c.fallbacks, prometheus.CounterValue, float64(n))
 	}
-	return m
+	if h := s.wait.Load(); h != nil {
+		send(c.inFlight, prometheus.GaugeValue, float64(s.inFlight.Load()))
+		ch <- h.metric(c.wait, pk[:]...)
+	}
+	if s.abandonSeen.Load() {
+		send(c.abandoned, prometheus.GaugeValue, float64(s.abandoned.Load()))
+	}
 }
