@@ -50,14 +50,17 @@ func Classify(err error) resilience.Outcome {
 	return classifyCode(codeOf(err))
 }
 
-// grpcStatuser is what status.FromError looks for.
-type grpcStatuser interface{ GRPCStatus() *status.Status }
+// statusError is an error that carries a gRPC status, what
+// status.FromError looks for.
+type statusError interface {
+	error
+	GRPCStatus() *status.Status
+}
 
 // codeOf returns the gRPC code err carries, or the code gRPC would give an
 // error without one.
 func codeOf(err error) codes.Code {
-	var se grpcStatuser
-	if errors.As(err, &se) {
+	if se, ok := errors.AsType[statusError](err); ok {
 		if st := se.GRPCStatus(); st != nil {
 			return st.Code()
 		}

@@ -36,12 +36,14 @@ type RejectedError struct {
 
 // retryAfterer is how a refusal tells when to try again
 // (*breaker.RejectedError has it).
-type retryAfterer interface{ RetryAfter() time.Duration }
+type retryAfterer interface {
+	error
+	RetryAfter() time.Duration
+}
 
 func newRejectedError(key string, err error) *RejectedError {
 	e := &RejectedError{Err: err, Key: key}
-	var ra retryAfterer
-	if errors.As(err, &ra) {
+	if ra, ok := errors.AsType[retryAfterer](err); ok {
 		e.retryAfter = ra.RetryAfter()
 	}
 	return e
@@ -81,8 +83,7 @@ func (e *RejectedError) RetryAfter() time.Duration {
 	if e.retryAfter > 0 {
 		return e.retryAfter
 	}
-	var ra retryAfterer
-	if e.Err != nil && errors.As(e.Err, &ra) {
+	if ra, ok := errors.AsType[retryAfterer](e.Err); ok {
 		return ra.RetryAfter()
 	}
 	return 0
@@ -108,14 +109,12 @@ func toCallerError(key string, err error) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, resilience.ErrRejected):
-		var re *RejectedError
-		if errors.As(err, &re) {
+		if _, ok := errors.AsType[*RejectedError](err); ok {
 			return err // already ours (nested interceptors)
 		}
 		return newRejectedError(key, err)
 	}
-	var se grpcStatuser
-	if errors.As(err, &se) {
+	if _, ok := errors.AsType[statusError](err); ok {
 		return err
 	}
 	if codeOf(err) != codes.Unknown {

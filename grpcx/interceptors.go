@@ -3,6 +3,7 @@ package grpcx
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/go-resilience/resilience"
@@ -26,9 +27,11 @@ type Interceptors struct {
 	key           func(method string) string
 	breakers      *breaker.Set
 	lanes         *lanes
+	timed         bool // Config.Timeout is set
 	streamTimeout time.Duration
 	fallback      func(ctx context.Context, method string, req, reply any, err error) error
 	obs           resilience.Observer
+	calls         sync.Pool // of *unaryCall
 }
 
 // New returns Interceptors configured by cfg, or an error naming the first
@@ -44,7 +47,9 @@ func New(cfg Config) (*Interceptors, error) {
 	}
 	var tmo *timeout.Timeout
 	if cfg.Timeout > 0 {
-		tmo, err = timeout.New(timeout.Config{Name: cfg.Name, Timeout: cfg.Timeout, Observer: cfg.Observer})
+		// The timeout reports no Events itself: the unary interceptor
+		// reports its EventTimeout, with the call's key.
+		tmo, err = timeout.New(timeout.Config{Name: cfg.Name, Timeout: cfg.Timeout})
 		if err != nil {
 			return nil, fmt.Errorf("grpcx: Config.Timeout: %w", err)
 		}
@@ -58,9 +63,11 @@ func New(cfg Config) (*Interceptors, error) {
 		key:           cfg.Key,
 		breakers:      set,
 		lanes:         ls,
+		timed:         tmo != nil,
 		streamTimeout: cfg.StreamTimeout,
 		fallback:      cfg.UnaryFallback,
 		obs:           cfg.Observer,
+		calls:         sync.Pool{New: newUnaryCall},
 	}, nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
@@ -186,6 +187,17 @@ func (h *harness) dial(t testing.TB, opts ...grpc.DialOption) *grpc.ClientConn {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = conn.Close() })
 	return conn
+}
+
+// ready waits until conn is connected, so that a test timing its calls
+// does not time the connection's setup.
+func ready(t testing.TB, conn *grpc.ClientConn) {
+	t.Helper()
+	ctx := bounded(t)
+	conn.Connect()
+	for st := conn.GetState(); st != connectivity.Ready; st = conn.GetState() {
+		require.True(t, conn.WaitForStateChange(ctx, st), "the connection did not become ready")
+	}
 }
 
 // client is dial wrapped in the generated health client.

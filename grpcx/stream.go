@@ -120,6 +120,9 @@ func (s *streamCall) end(err error, stop bool) {
 	if stop {
 		s.stop()
 	}
+	if err != nil {
+		settle(s.sctx, err)
+	}
 	if err != nil && s.timedOut() {
 		err = &streamTimeoutError{err}
 		if s.ic.obs != nil {
@@ -149,8 +152,7 @@ func (s *streamCall) callerError(err error) error {
 		return nil
 	}
 	if s.timedOut() && codeOf(err) == codes.DeadlineExceeded {
-		var te *streamTimeoutError
-		if !errors.As(err, &te) {
+		if _, ok := errors.AsType[*streamTimeoutError](err); !ok {
 			return &streamTimeoutError{err}
 		}
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/go-resilience/resilience"
 	"github.com/go-resilience/resilience/fallback"
+	"github.com/go-resilience/resilience/timeout"
 	"google.golang.org/grpc"
 )
 
@@ -34,21 +35,54 @@ func (ic *Interceptors) UnaryClientInterceptor() grpc.UnaryClientInterceptor {
 func (ic *Interceptors) unary(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 	key := ic.key(method)
 	b := ic.breakers.Get(key)
-	call := func(ctx context.Context) error { return invoker(ctx, method, req, reply, cc, opts...) }
+	c := ic.calls.Get().(*unaryCall)
+	c.method, c.req, c.reply, c.cc, c.invoker, c.opts = method, req, reply, cc, invoker, opts
 	var err error
 	if inner := ic.lanes.get(key).inner; inner != nil {
-		err = b.Wrap(inner).Execute(ctx, call)
+		err = b.Wrap(inner).Execute(ctx, c.run)
 	} else {
-		err = b.Execute(ctx, call)
+		err = b.Execute(ctx, c.run)
 	}
+	*c = unaryCall{run: c.run}
+	ic.calls.Put(c)
 	if err == nil {
 		return nil
+	}
+	if ic.obs != nil && ic.timed && errors.Is(err, timeout.ErrTimeout) {
+		ic.obs.Observe(resilience.Event{Kind: resilience.EventTimeout, Policy: ic.name, Key: key, Err: err})
 	}
 	err = toCallerError(key, err)
 	if ic.fallback == nil || callerGaveUp(ctx) {
 		return err
 	}
 	return ic.fallBack(ctx, key, method, req, reply, err)
+}
+
+// A unaryCall is the arguments of one unary call, with run, the call the
+// policies run, bound to it once: pooled, so that a call costs no closure.
+// The policies never run a call after their Execute has returned (the
+// timeout is in its cooperative mode), so a unaryCall is free again then.
+type unaryCall struct {
+	method     string
+	req, reply any
+	cc         *grpc.ClientConn
+	invoker    grpc.UnaryInvoker
+	opts       []grpc.CallOption
+	run        func(context.Context) error
+}
+
+func newUnaryCall() any {
+	c := new(unaryCall)
+	c.run = c.invoke
+	return c
+}
+
+func (c *unaryCall) invoke(ctx context.Context) error {
+	err := c.invoker(ctx, c.method, c.req, c.reply, c.cc, c.opts...)
+	if err != nil {
+		settle(ctx, err)
+	}
+	return err
 }
 
 // fallBack asks Config.UnaryFallback to answer err, as fallback.Do does.
