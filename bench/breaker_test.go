@@ -43,16 +43,16 @@ func BenchmarkBreakerOpenParallel(b *testing.B) {
 
 // breakerLibs returns each library's breaker, tripped open by failing calls
 // when open is true.
-func breakerLibs(b *testing.B, open bool) []lib {
-	return append(ourBreakerLibs(b, open),
-		gobreakerLib(b, open),
-		failsafeBreakerLib(b, open),
-		eapacheBreakerLib(b, open),
-		rubyistBreakerLib(b, open),
+func breakerLibs(tb testing.TB, open bool) []lib {
+	return append(ourBreakerLibs(tb, open),
+		gobreakerLib(tb, open),
+		failsafeBreakerLib(tb, open),
+		eapacheBreakerLib(tb, open),
+		rubyistBreakerLib(tb, open),
 	)
 }
 
-func gobreakerLib(b *testing.B, open bool) lib {
+func gobreakerLib(tb testing.TB, open bool) lib {
 	cb := gobreaker.NewCircuitBreaker[any](gobreaker.Settings{Name: "bench", Timeout: openFor})
 	l := lib{name: "gobreaker", op: func(ctx context.Context) error {
 		_, err := cb.Execute(func() (any, error) { return nil, work(ctx) })
@@ -67,7 +67,7 @@ func gobreakerLib(b *testing.B, open bool) lib {
 	return l
 }
 
-func failsafeBreakerLib(b *testing.B, open bool) lib {
+func failsafeBreakerLib(tb testing.TB, open bool) lib {
 	cb := fscb.NewBuilder[any]().WithFailureThreshold(5).WithDelay(openFor).Build()
 	ex := failsafe.With[any](cb)
 	l := lib{name: "failsafe", op: func(ctx context.Context) error {
@@ -82,7 +82,7 @@ func failsafeBreakerLib(b *testing.B, open bool) lib {
 	return l
 }
 
-func eapacheBreakerLib(b *testing.B, open bool) lib {
+func eapacheBreakerLib(tb testing.TB, open bool) lib {
 	cb := eapache.New(5, 1, openFor)
 	l := lib{name: "eapache", op: func(ctx context.Context) error {
 		return cb.Run(func() error { return work(ctx) })
@@ -96,7 +96,7 @@ func eapacheBreakerLib(b *testing.B, open bool) lib {
 	return l
 }
 
-func rubyistBreakerLib(b *testing.B, open bool) lib {
+func rubyistBreakerLib(tb testing.TB, open bool) lib {
 	// A constant back-off: rubyist's default lets a probe through after
 	// half a second, which would close the breaker during the run.
 	cb := rubyist.NewBreakerWithOptions(&rubyist.Options{

@@ -26,8 +26,8 @@ func BenchmarkBulkheadParallel(b *testing.B) {
 	runParallel(b, context.Background(), bulkheadLibs(b))
 }
 
-func bulkheadLibs(b *testing.B) []lib {
-	return append(ourBulkheadLibs(b),
+func bulkheadLibs(tb testing.TB) []lib {
+	return append(ourBulkheadLibs(tb),
 		semaphoreLib(),
 		failsafeBulkheadLib(),
 		eapacheSemaphoreLib(),

@@ -65,12 +65,12 @@ func BenchmarkChainCallerDeadline(b *testing.B) {
 	run(b, ctx, chainLibs(b, ctx, chainCallerDeadline))
 }
 
-func chainLibs(b *testing.B, ctx context.Context, mode chainMode) []lib {
-	return append(ourChainLibs(b, ctx, mode),
-		handChainLib(b, mode),
-		failsafeChainLib(b, ctx, mode),
-		hystrixChainLib(b, mode),
-		eapacheChainLib(b, mode),
+func chainLibs(tb testing.TB, ctx context.Context, mode chainMode) []lib {
+	return append(ourChainLibs(tb, ctx, mode),
+		handChainLib(tb, mode),
+		failsafeChainLib(tb, ctx, mode),
+		hystrixChainLib(tb, mode),
+		eapacheChainLib(tb, mode),
 	)
 }
 
@@ -96,17 +96,17 @@ func answer(v int, err error, want int) error {
 
 // tripChain runs failing calls through op until the breaker inside it is
 // open, as seen by isOpen, and fails b if it does not open in time.
-func tripChain(b *testing.B, name string, fail func(), isOpen func() bool) {
+func tripChain(tb testing.TB, name string, fail func(), isOpen func() bool) {
 	deadline := time.Now().Add(5 * time.Second)
 	for !isOpen() {
 		if time.Now().After(deadline) {
-			b.Fatalf("%s: breaker still closed after 5s of failing calls", name)
+			tb.Fatalf("%s: breaker still closed after 5s of failing calls", name)
 		}
 		fail()
 	}
 }
 
-func handChainLib(b *testing.B, mode chainMode) lib {
+func handChainLib(tb testing.TB, mode chainMode) lib {
 	cb := gobreaker.NewCircuitBreaker[int](gobreaker.Settings{Name: "hand", Timeout: openFor})
 	sem := semaphore.NewWeighted(maxConcurrent)
 	chain := func(ctx context.Context, fn func(context.Context) (int, error)) (int, error) {
@@ -126,7 +126,7 @@ func handChainLib(b *testing.B, mode chainMode) lib {
 	}
 	want := wantValue(mode)
 	if mode == chainOpen {
-		tripChain(b, "hand",
+		tripChain(tb, "hand",
 			func() { _, _ = chain(context.Background(), failingInt) },
 			func() bool { return cb.State() == gobreaker.StateOpen })
 	}
@@ -136,7 +136,7 @@ func handChainLib(b *testing.B, mode chainMode) lib {
 	}}
 }
 
-func failsafeChainLib(b *testing.B, ctx context.Context, mode chainMode) lib {
+func failsafeChainLib(tb testing.TB, ctx context.Context, mode chainMode) lib {
 	cb := fscb.NewBuilder[int]().WithFailureThreshold(5).WithDelay(openFor).Build()
 	ex := failsafe.With[int](
 		fsfallback.NewWithResult(fallbackValue),
@@ -152,7 +152,7 @@ func failsafeChainLib(b *testing.B, ctx context.Context, mode chainMode) lib {
 	}
 	want := wantValue(mode)
 	if mode == chainOpen {
-		tripChain(b, "failsafe",
+		tripChain(tb, "failsafe",
 			func() {
 				_, _ = ex.GetWithExecution(func(failsafe.Execution[int]) (int, error) { return failingInt(ctx) })
 			},
@@ -169,7 +169,7 @@ func failsafeChainLib(b *testing.B, ctx context.Context, mode chainMode) lib {
 // its own.
 var hystrixCommands atomic.Int64
 
-func hystrixChainLib(b *testing.B, mode chainMode) lib {
+func hystrixChainLib(tb testing.TB, mode chainMode) lib {
 	name := fmt.Sprintf("bench-%d", hystrixCommands.Add(1))
 	hystrix.ConfigureCommand(name, hystrix.CommandConfig{
 		Timeout:                int(policyTimeout / time.Millisecond),
@@ -196,11 +196,11 @@ func hystrixChainLib(b *testing.B, mode chainMode) lib {
 	if mode == chainOpen {
 		circuit, _, err := hystrix.GetCircuit(name)
 		if err != nil {
-			b.Fatal(err)
+			tb.Fatal(err)
 		}
 		// hystrix-go counts outcomes in a goroutine of its own, so the
 		// breaker opens a little after the failures that trip it.
-		tripChain(b, "hystrix",
+		tripChain(tb, "hystrix",
 			func() { _, _ = chain(context.Background(), failingInt); time.Sleep(time.Millisecond) },
 			circuit.IsOpen)
 	}
@@ -210,7 +210,7 @@ func hystrixChainLib(b *testing.B, mode chainMode) lib {
 	}}
 }
 
-func eapacheChainLib(b *testing.B, mode chainMode) lib {
+func eapacheChainLib(tb testing.TB, mode chainMode) lib {
 	cb := eapachebreaker.New(5, 1, openFor)
 	sem := eapachesemaphore.New(maxConcurrent, policyTimeout) // see eapacheSemaphoreLib
 	dl := deadline.New(policyTimeout)
@@ -234,7 +234,7 @@ func eapacheChainLib(b *testing.B, mode chainMode) lib {
 	}
 	want := wantValue(mode)
 	if mode == chainOpen {
-		tripChain(b, "eapache",
+		tripChain(tb, "eapache",
 			func() { _, _ = chain(context.Background(), failingInt) },
 			func() bool { return cb.GetState() == eapachebreaker.Open })
 	}

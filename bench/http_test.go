@@ -40,20 +40,20 @@ func BenchmarkHTTPParallel(b *testing.B) {
 	runParallel(b, context.Background(), httpLibs(b, srv.URL))
 }
 
-func httpLibs(b *testing.B, url string) []lib {
-	return append(ourHTTPLibs(b, url),
-		bareHTTPLib(b, url),
-		failsafeHTTPLib(b, url),
-		rubyistHTTPLib(b, url),
+func httpLibs(tb testing.TB, url string) []lib {
+	return append(ourHTTPLibs(tb, url),
+		bareHTTPLib(tb, url),
+		failsafeHTTPLib(tb, url),
+		rubyistHTTPLib(tb, url),
 	)
 }
 
 // newBase returns the base transport of one library: a transport of its
 // own, so that libraries do not share connections, closed when b ends.
-func newBase(b *testing.B) *http.Transport {
+func newBase(tb testing.TB) *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = 64
-	b.Cleanup(t.CloseIdleConnections)
+	tb.Cleanup(t.CloseIdleConnections)
 	return t
 }
 
@@ -79,13 +79,13 @@ func get(ctx context.Context, url string, do func(*http.Request) (*http.Response
 	return err
 }
 
-func bareHTTPLib(b *testing.B, url string) lib {
-	client := &http.Client{Transport: newBase(b)}
+func bareHTTPLib(tb testing.TB, url string) lib {
+	client := &http.Client{Transport: newBase(tb)}
 	return lib{name: "bare", op: func(ctx context.Context) error { return get(ctx, url, client.Do) }}
 }
 
-func failsafeHTTPLib(b *testing.B, url string) lib {
-	client := &http.Client{Transport: failsafehttp.NewRoundTripper(newBase(b),
+func failsafeHTTPLib(tb testing.TB, url string) lib {
+	client := &http.Client{Transport: failsafehttp.NewRoundTripper(newBase(tb),
 		fscb.NewBuilder[*http.Response]().WithFailureThreshold(5).WithDelay(openFor).Build(),
 		fsbulkhead.New[*http.Response](maxConcurrent),
 		fstimeout.New[*http.Response](policyTimeout),
@@ -93,8 +93,8 @@ func failsafeHTTPLib(b *testing.B, url string) lib {
 	return lib{name: "failsafe", op: func(ctx context.Context) error { return get(ctx, url, client.Do) }}
 }
 
-func rubyistHTTPLib(b *testing.B, url string) lib {
+func rubyistHTTPLib(tb testing.TB, url string) lib {
 	cb := rubyist.NewConsecutiveBreaker(5)
-	client := rubyist.NewHTTPClientWithBreaker(cb, policyTimeout, &http.Client{Transport: newBase(b)})
+	client := rubyist.NewHTTPClientWithBreaker(cb, policyTimeout, &http.Client{Transport: newBase(tb)})
 	return lib{name: "rubyist", op: func(ctx context.Context) error { return get(ctx, url, client.Do) }}
 }

@@ -22,16 +22,17 @@ const fallbackValue = 42
 // Settings shared by every library, chosen so that no scenario trips,
 // refuses or times out by accident during a run.
 const (
-	// policyTimeout is each library's own timeout: far longer than any call.
-	policyTimeout = time.Minute
+	// policyTimeout is each library's own timeout: far longer than any
+	// call, and than the caller's deadline in ChainCallerDeadline.
+	policyTimeout = 2 * time.Hour
+	// callerTimeout is the caller's deadline in ChainCallerDeadline: earlier
+	// than policyTimeout, later than the end of the run.
+	callerTimeout = time.Hour
 	// maxConcurrent is each bulkhead's size: more than the callers of a
 	// parallel benchmark, so it never refuses one.
 	maxConcurrent = 1 << 12
 	// openFor is how long a tripped breaker stays open: longer than a run.
 	openFor = time.Hour
-	// callerTimeout is the caller's deadline in the caller-deadline scenario:
-	// earlier than policyTimeout, later than the end of the run.
-	callerTimeout = 30 * time.Minute
 )
 
 var errDown = errors.New("dependency down")

@@ -27,8 +27,8 @@ func BenchmarkTimeoutParallel(b *testing.B) {
 	runParallel(b, context.Background(), timeoutLibs(b))
 }
 
-func timeoutLibs(b *testing.B) []lib {
-	return append(ourTimeoutLibs(b),
+func timeoutLibs(tb testing.TB) []lib {
+	return append(ourTimeoutLibs(tb),
 		contextLib(),
 		failsafeTimeoutLib(),
 		eapacheDeadlineLib(),

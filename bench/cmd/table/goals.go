@@ -57,10 +57,10 @@ func evaluate(scens []*scenario, ours string) []verdict {
 			v.detail = fmt.Sprintf("needs %s/lib=%s and /lib=%s", scen, ours, lib)
 			return v
 		}
-		o, p := median(s.lib(ours).ns), median(s.lib(lib).ns)
-		v.measured, v.met = true, o/p <= limit
+		o, p, r := median(s.lib(ours).ns), median(s.lib(lib).ns), ratio(s.lib(ours), s.lib(lib))
+		v.measured, v.met = true, r <= limit
 		v.detail = fmt.Sprintf("%s %s ns, %s %s ns: %s (needs ≤ %s)",
-			ours, fmtNs(o), lib, fmtNs(p), fmtRatio(o/p), fmtRatio(limit))
+			ours, fmtNs(o), lib, fmtNs(p), fmtRatio(r), fmtRatio(limit))
 		return v
 	}
 
@@ -79,10 +79,11 @@ func evaluate(scens []*scenario, ours string) []verdict {
 			}
 			if fastest != nil {
 				o, p, allocs := median(s.lib(ours).ns), median(fastest.ns), median(s.lib(ours).allocs)
+				r := ratio(s.lib(ours), fastest)
 				v.measured = true
-				v.met = o/p <= 0.5 && allocs == 0
+				v.met = r <= 0.5 && allocs == 0
 				v.detail = fmt.Sprintf("%s %s ns, %s allocs/op; fastest peer %s %s ns: %s (needs ≤ 0.50×, 0 allocs/op)",
-					ours, fmtNs(o), fmtCount(allocs), fastest.lib, fmtNs(p), fmtRatio(o/p))
+					ours, fmtNs(o), fmtCount(allocs), fastest.lib, fmtNs(p), fmtRatio(r))
 			}
 		}
 		if !v.measured {

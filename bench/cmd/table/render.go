@@ -16,20 +16,21 @@ func writeTables(w io.Writer, scens []*scenario, ours string) {
 		}
 	}
 	fmt.Fprintf(w, "Medians of %d runs. ± is the farthest a run lay from the median. "+
-		"%[2]s ÷ lib is %[2]s's ns/op over the library's: below 1 %[2]s is faster.\n", runs, ours)
+		"%[2]s ÷ lib is %[2]s's ns/op over the library's, the median of the ratios within each run: "+
+		"below 1 %[2]s is faster.\n", runs, ours)
 	for _, s := range scens {
 		fmt.Fprintf(w, "\n### %s\n\n", s.name)
 		fmt.Fprintf(w, "| lib | ns/op | ± | B/op | allocs/op | %s ÷ lib |\n", ours)
 		fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|")
 		o := s.lib(ours)
 		for _, r := range s.libs {
-			ratio := "—"
+			rel := "—"
 			if o != nil && r != o {
-				ratio = fmtRatio(median(o.ns) / median(r.ns))
+				rel = fmtRatio(ratio(o, r))
 			}
 			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n",
 				r.lib, fmtNs(median(r.ns)), fmtPct(spread(r.ns)),
-				fmtCount(median(r.bytes)), fmtCount(median(r.allocs)), ratio)
+				fmtCount(median(r.bytes)), fmtCount(median(r.allocs)), rel)
 		}
 	}
 }

@@ -31,3 +31,19 @@ func spread(xs []float64) float64 {
 	}
 	return d / m
 }
+
+// ratio returns a's ns/op over b's. When both have one sample per run of
+// the benchmark binary (run.sh runs every library of a scenario back to
+// back, once per run), it is the median of the runs' own ratios, so that a
+// burst of load from elsewhere that slows one run slows both sides of its
+// ratio; otherwise it is the ratio of the medians.
+func ratio(a, b *result) float64 {
+	if len(a.ns) == 0 || len(a.ns) != len(b.ns) {
+		return median(a.ns) / median(b.ns)
+	}
+	rs := make([]float64, len(a.ns))
+	for i := range a.ns {
+		rs[i] = a.ns[i] / b.ns[i]
+	}
+	return median(rs)
+}

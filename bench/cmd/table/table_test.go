@@ -90,6 +90,19 @@ func TestMedianAndSpread(t *testing.T) {
 	assert.True(t, math.IsNaN(spread([]float64{0, 0})), "no spread around a zero median")
 }
 
+func TestRatioPairsTheRunsWhenItCan(t *testing.T) {
+	// Run 2 was slowed down for both libraries: paired, it still says 0.5.
+	ours := &result{ns: []float64{10, 100, 10}}
+	peer := &result{ns: []float64{20, 200, 20}}
+	assert.Equal(t, 0.5, ratio(ours, peer))
+	// A load burst that hit only ours in one run does not move the median.
+	ours = &result{ns: []float64{10, 90, 10, 10}}
+	peer = &result{ns: []float64{20, 20, 20, 20}}
+	assert.Equal(t, 0.5, ratio(ours, peer))
+	// Unequal run counts: the ratio of the medians.
+	assert.Equal(t, 0.5, ratio(&result{ns: []float64{10, 10, 10}}, &result{ns: []float64{20, 20}}))
+}
+
 func TestTablesShowMediansAndOurRatioToEachLibrary(t *testing.T) {
 	var out bytes.Buffer
 	require.NoError(t, run(&out, strings.NewReader(sample), nil, "resilience"))
