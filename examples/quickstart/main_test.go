@@ -54,16 +54,15 @@ func TestQuickstartShowsTheProtectedClientStayingUp(t *testing.T) {
 	t.Run("refusals during the outage are answered from the cache", func(t *testing.T) {
 		assert.Positive(t, prot.RefusedIn[down])
 		assert.GreaterOrEqual(t, prot.Fallbacks, prot.Refused, "every refusal is answered")
-		assert.Zero(t, prot.RefusedIn[healthy], "nothing is refused while healthy")
-		assert.Zero(t, prot.Cut, "no protected request hangs until the end")
-		assert.LessOrEqual(t, prot.Max, time.Second, "no protected request waits much beyond its timeout")
 	})
 
 	t.Run("protected goroutines stay bounded, unprotected ones pile up", func(t *testing.T) {
 		// Each request in flight holds its own goroutine and a connection
 		// with two; the bulkhead bounds them, whatever the outage's length.
-		bound := 3*policyFor(cfg.Duration).MaxConcurrent + 8
+		pol := policyFor(cfg.Duration)
+		bound := 3*pol.MaxConcurrent + 8
 		assert.LessOrEqual(t, prot.Peak(), bound)
+		assert.LessOrEqual(t, prot.Cut, pol.MaxConcurrent, "only requests in flight at the end are cut")
 
 		from, to := schedule{cfg.Duration}.bounds(down)
 		hung := int((to - from).Seconds() * rate)
@@ -73,6 +72,8 @@ func TestQuickstartShowsTheProtectedClientStayingUp(t *testing.T) {
 			"hung requests stay hung after the upstream recovers")
 		assert.Greater(t, unprot.Peak(), 2*prot.Peak())
 		assert.Greater(t, unprot.Cut, hung/2, "the hung requests were still waiting at the end")
+		assert.Greater(t, unprot.OldestCut, cfg.Duration-to, "the oldest waited through the whole recovery")
+		assert.Less(t, prot.Max, unprot.OldestCut, "no protected request waited as long")
 	})
 
 	assert.Contains(t, out.String(), "breaker closed -> open")

@@ -74,7 +74,7 @@ type clientSummary struct {
 	Name string
 	counts
 	FailedIn, RefusedIn [numPhases]int
-	P50, P99, Max       time.Duration // of all finished requests
+	P50, P99, Max       time.Duration // of every request, cut ones at how long they had waited
 	PeakInFlight        int
 	PeakGoroutines      [numPhases]int // the most goroutines seen in a row of each phase
 	Cut                 int            // requests still waiting when the run ended

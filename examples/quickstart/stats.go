@@ -42,7 +42,7 @@ type recorder struct {
 	interval   counts
 	latencies  []time.Duration // of the requests finished in this interval
 	total      counts
-	all        []time.Duration
+	all        []time.Duration // of every request, cut ones at their wait so far
 	refusedIn  [numPhases]int
 	failedIn   [numPhases]int
 	cut        int
@@ -64,8 +64,11 @@ func (r *recorder) finished(res result) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if res.outcome == cut {
+		// It never finished: its wait so far is a lower bound of its
+		// latency, which the summary's percentiles include.
 		r.cut++
 		r.oldestCut = max(r.oldestCut, res.latency)
+		r.all = append(r.all, res.latency)
 		return
 	}
 	for _, c := range []*counts{&r.interval, &r.total} {

@@ -56,9 +56,9 @@ func printSummary(w io.Writer, cfg config, s schedule, sum summary) {
 		return
 	}
 	last := sum.Rows[len(sum.Rows)-1].At
-	fmt.Fprintf(w, "\nSummary after %v (%d requests/s to each client):\n", dur(last), cfg.Rate)
-	fmt.Fprintf(w, "  %-11s %8s %6s %6s %7s %9s %7s %7s %7s %9s  %s\n",
-		"client", "requests", "ok", "failed", "refused", "fallbacks", "p50", "p99", "max", "in-flight", "goroutines by phase (peak)")
+	fmt.Fprintf(w, "\nSummary after %v (%d requests/s to each client; latency of every request, those still waiting\nat the end at how long they had waited):\n", dur(last), cfg.Rate)
+	fmt.Fprintf(w, "  %-11s %8s %6s %6s %7s %9s %7s %7s %7s %14s  %s\n",
+		"client", "requests", "ok", "failed", "refused", "fallbacks", "p50", "p99", "max", "peak in-flight", "peak goroutines by phase")
 	for i, c := range sum.Clients {
 		refused, fb := fmt.Sprint(c.Refused), fmt.Sprint(c.Fallbacks)
 		if i == 1 {
@@ -68,7 +68,7 @@ func printSummary(w io.Writer, cfg config, s schedule, sum summary) {
 		for ph, n := range c.PeakGoroutines {
 			g = append(g, fmt.Sprintf("%s %d", phase(ph), n))
 		}
-		fmt.Fprintf(w, "  %-11s %8d %6d %6d %7s %9s %7s %7s %7s %9d  %s\n",
+		fmt.Fprintf(w, "  %-11s %8d %6d %6d %7s %9s %7s %7s %7s %14d  %s\n",
 			c.Name, c.Requests, c.OK, c.Failed, refused, fb, dur(c.P50), dur(c.P99), dur(c.Max), c.PeakInFlight, strings.Join(g, ", "))
 	}
 	p, u := sum.Clients[0], sum.Clients[1]
