@@ -35,8 +35,9 @@ type Config struct {
 
 	// Window is the rolling window of the FailureRate rule, kept in ten
 	// buckets of Window/10 each (gobreaker's BucketPeriod), so calls leave
-	// it a tenth of a window at a time. Zero: 60s. Used only with
-	// FailureRate; when set, consecutive failures older than the window are
+	// it a tenth of a window at a time. Zero: 60s. Otherwise it must be
+	// positive and at most 100 years. Used only with FailureRate; when
+	// that is set, consecutive failures older than the window are
 	// forgotten too.
 	Window time.Duration
 
@@ -97,6 +98,8 @@ const (
 	defaultOpenTimeout         = 30 * time.Second
 	defaultHalfOpenProbes      = 1
 	windowBuckets              = 10
+	// maxWindow keeps gobreaker's bucket arithmetic from overflowing.
+	maxWindow = 100 * 365 * 24 * time.Hour
 )
 
 // settings is a validated Config with its defaults applied, shared by every
@@ -128,8 +131,8 @@ func (cfg Config) validate() (*settings, error) {
 	switch {
 	case math.IsNaN(cfg.FailureRate) || cfg.FailureRate < 0 || cfg.FailureRate > 1:
 		return nil, bad("FailureRate", "in (0, 1] (or zero: off)", cfg.FailureRate)
-	case cfg.Window < 0:
-		return nil, bad("Window", "positive (or zero: 60s)", cfg.Window)
+	case cfg.Window < 0 || cfg.Window > maxWindow:
+		return nil, bad("Window", "positive and at most 100 years (or zero: 60s)", cfg.Window)
 	case cfg.SlowCallThreshold < 0:
 		return nil, bad("SlowCallThreshold", "positive (or zero: off)", cfg.SlowCallThreshold)
 	case cfg.OpenTimeout < 0:
