@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/go-resilience/resilience"
+	"github.com/go-resilience/resilience/breaker"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -50,10 +51,11 @@ func newRejectedError(key string, err error) *RejectedError {
 }
 
 // Error says which key was refused, why, and when it is worth trying again:
-// "grpcx: /grpc.health.v1.Health/Check: breaker: open; retry after 1.5s".
+// `grpcx: breaker: open (name "grpcx", key "/grpc.health.v1.Health/Check");
+// retry after 1.5s`, or `grpcx: /pkg.Service/Method: bulkhead: full`.
 func (e *RejectedError) Error() string {
 	s := "grpcx: "
-	if e.Key != "" {
+	if e.Key != "" && !namesKey(e.Err, e.Key) {
 		s += e.Key + ": "
 	}
 	if e.Err != nil {
@@ -65,6 +67,13 @@ func (e *RejectedError) Error() string {
 		s += "; retry after " + d.Round(time.Millisecond).String()
 	}
 	return s
+}
+
+// namesKey reports whether err's message names key already, as a
+// breaker's refusal does.
+func namesKey(err error, key string) bool {
+	be, ok := errors.AsType[*breaker.RejectedError](err)
+	return ok && be.Key == key
 }
 
 // Unwrap returns Err, so that errors.Is and errors.As see the refusal.

@@ -94,8 +94,9 @@ func (ic *Interceptors) Breakers() *breaker.Set { return ic.breakers }
 
 // Bulkhead returns the bulkhead that guards calls with key: the shared one
 // whatever the key, or, with Config.BulkheadPerKey, that key's own (nil
-// until a call with that key is made). It returns nil when there is no
-// bulkhead (Config.Bulkhead.MaxConcurrent is zero).
+// until a call with that key is made), or the one shared by the keys beyond
+// Breaker.MaxKeys. It returns nil when there is no bulkhead
+// (Config.Bulkhead.MaxConcurrent is zero).
 func (ic *Interceptors) Bulkhead(key string) *bulkhead.Bulkhead {
 	if l := ic.lanes.lookup(key); l != nil {
 		return l.bh

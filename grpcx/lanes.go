@@ -101,14 +101,17 @@ func (ls *lanes) make(key string) *lane {
 	return l.(*lane)
 }
 
-// lookup returns key's lane without making one: nil when per key and no
-// call has had that key yet.
+// lookup returns key's lane without making one: per key, nil when no call
+// has had that key yet and there is room for it.
 func (ls *lanes) lookup(key string) *lane {
 	if !ls.perKey {
 		return ls.shared
 	}
 	if l, ok := ls.byID.Load(key); ok {
 		return l.(*lane)
+	}
+	if ls.n.Load() >= ls.max {
+		return ls.shared
 	}
 	return nil
 }
