@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-resilience/resilience/breaker"
 	"github.com/go-resilience/resilience/bulkhead"
 	"github.com/go-resilience/resilience/httpx"
 )
@@ -187,5 +186,3 @@ func BenchmarkTransportCost(b *testing.B) {
 		})
 	}
 }
-
-var _ = breaker.Open

@@ -199,3 +199,19 @@ func TestBaseTransportPanicReleasesAndPropagates(t *testing.T) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func TestCancelledRequestGivesSlotBack(t *testing.T) {
+	s := newServer(t, false, newStatusHandler(200))
+	for _, d := range []time.Duration{0, time.Second} {
+		tr := newTransport(t, httpx.Config{Base: s.base, Timeout: d, Bulkhead: bulkhead.Config{MaxConcurrent: 1}})
+		for range 3 {
+			ctx, cancel := context.WithCancel(testCtx(t))
+			cancel() // done before it starts: the slot is free, taken, and given back
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL, nil)
+			require.NoError(t, err)
+			_, err = tr.RoundTrip(req)
+			require.ErrorIs(t, err, context.Canceled)
+			require.Eventually(t, func() bool { return inFlight(tr)[""] == 0 }, 5*time.Second, time.Millisecond)
+		}
+	}
+}

@@ -111,7 +111,7 @@ func (c *call) run() error {
 	if (c.slot != nil || c.keyed != nil) && c.outCtx.Done() != nil {
 		// A slot must not outlive the request's context, even when the
 		// caller never closes the body.
-		c.stop = context.AfterFunc(c.outCtx, c.release)
+		c.stop = context.AfterFunc(c.outCtx, c.expire)
 	}
 
 	c.sent = true
@@ -202,8 +202,8 @@ func (b rwBody) Write(p []byte) (int, error) { return b.body.(io.Writer).Write(p
 
 // release lets go of everything the request holds, once: it stops the
 // AfterFunc, cancels the context the Transport made and gives back the
-// bulkhead slot. It may run on the caller's goroutine (body read to the end
-// or closed, error) or, once, on the AfterFunc's (context ended first).
+// bulkhead slot. It runs on the caller's goroutine (body read to the end
+// or closed, error).
 func (c *call) release() {
 	if !c.released.CompareAndSwap(false, true) {
 		return
@@ -211,6 +211,18 @@ func (c *call) release() {
 	if c.stop != nil {
 		c.stop()
 	}
+	c.free()
+}
+
+// expire is release run by the AfterFunc, when the request's context ended
+// first. It does not touch stop, which the caller may still be setting.
+func (c *call) expire() {
+	if c.released.CompareAndSwap(false, true) {
+		c.free()
+	}
+}
+
+func (c *call) free() {
 	if c.cancel != nil {
 		c.cancel()
 	}
