@@ -93,6 +93,7 @@ func (b *Bulkhead) acquireSlow(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	w := &waiter{ready: make(chan struct{})} // made before locking: the lock is held briefly
 	b.mu.Lock()
 	for {
 		s := b.state.Load()
@@ -110,7 +111,6 @@ func (b *Bulkhead) acquireSlow(ctx context.Context) error {
 			break
 		}
 	}
-	w := &waiter{ready: make(chan struct{})}
 	b.queue.push(w)
 	b.mu.Unlock()
 
