@@ -78,7 +78,7 @@ func New(cfg Config) (*Breaker, error) {
 
 func newBreaker(s *settings, key string, inSet bool) *Breaker {
 	b := &Breaker{s: s, key: key, label: s.name}
-	if inSet {
+	if inSet && key != "" {
 		b.label = key
 		if s.name != "" {
 			b.label = s.name + "/" + key

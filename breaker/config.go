@@ -79,7 +79,8 @@ type Config struct {
 	// forced, in order, on the goroutine of a call or method that observed
 	// it, never under a lock: it may call State, Counts, or even Execute.
 	// It must be safe for concurrent use with the breaker's other methods.
-	// In a Set, name is Name + "/" + key (just the key when Name is empty).
+	// In a Set, name is Name + "/" + key (just the key when Name is
+	// empty, just Name for the overflow breaker).
 	// Zero: nothing is called.
 	OnStateChange func(name string, from, to State)
 

@@ -254,24 +254,26 @@ func TestClassification(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			rec := &recorder{}
-			cfg := tc.cfg
-			cfg.Observer = rec
-			cfg.ConsecutiveFailures = 1
-			b := mustNew(t, cfg)
-			err := b.Execute(tc.ctx, fail(tc.err))
-			assert.Equal(t, tc.err, err, "the call's error comes back unchanged")
-			calls := rec.kinds(resilience.EventCall)
-			require.Len(t, calls, 1)
-			assert.Equal(t, tc.want, calls[0].Outcome)
-			assert.Equal(t, tc.err, calls[0].Err)
+			synctest.Test(t, func(t *testing.T) {
+				rec := &recorder{}
+				cfg := tc.cfg
+				cfg.Observer = rec
+				cfg.ConsecutiveFailures = 1
+				b := mustNew(t, cfg)
+				err := b.Execute(tc.ctx, fail(tc.err))
+				assert.Equal(t, tc.err, err, "the call's error comes back unchanged")
+				calls := rec.kinds(resilience.EventCall)
+				require.Len(t, calls, 1)
+				assert.Equal(t, tc.want, calls[0].Outcome)
+				assert.Equal(t, tc.err, calls[0].Err)
 
-			c := b.Counts()
-			want := map[resilience.Outcome]breaker.State{resilience.Success: breaker.Closed, resilience.Failure: breaker.Open, resilience.Ignored: breaker.Closed}[tc.want]
-			assert.Equal(t, want, b.State())
-			if tc.want == resilience.Ignored {
-				assert.Equal(t, breaker.Counts{Requests: 1, TotalIgnored: 1}, c)
-			}
+				c := b.Counts()
+				want := map[resilience.Outcome]breaker.State{resilience.Success: breaker.Closed, resilience.Failure: breaker.Open, resilience.Ignored: breaker.Closed}[tc.want]
+				assert.Equal(t, want, b.State())
+				if tc.want == resilience.Ignored {
+					assert.Equal(t, breaker.Counts{Requests: 1, TotalIgnored: 1}, c)
+				}
+			})
 		})
 	}
 }
