@@ -97,11 +97,13 @@ func (b *Breaker) Key() string { return b.key }
 // Execute runs call, or refuses to with a *RejectedError (matching ErrOpen
 // or ErrTooManyProbes, and resilience.ErrRejected) without running it.
 // It returns call's error unchanged, and counts the outcome as the
-// Classifier says with ctx: a call whose ctx is done, or that returns a
-// refusal of the library, is ignored.
+// Classifier says with ctx: a call that fails once ctx is done (the caller
+// gave up), or with a refusal of the library, is ignored.
 //
-// call gets ctx itself. A panic in call counts as a failure, and then
-// propagates to the caller unchanged. Execute is safe for concurrent use.
+// call gets ctx itself. Execute does not look at ctx first: on a done ctx,
+// call still runs (and should return at once), and its failure is
+// ignored. A panic in call counts as a failure, and then propagates to the
+// caller unchanged. Execute is safe for concurrent use.
 func (b *Breaker) Execute(ctx context.Context, call func(context.Context) error) error {
 	return b.execute(ctx, nil, call)
 }

@@ -22,10 +22,12 @@ type SetConfig struct {
 	MaxKeys int
 
 	// IdleTimeout removes a breaker that Get has not returned for this
-	// long, when it may be evicted (see Set). It is applied lazily, when
-	// the set adds a key or on Len and Range: a breaker is removed no
-	// sooner than IdleTimeout after it was last used. Zero: breakers are
-	// removed only to make room. Negative: invalid.
+	// long, when it may be evicted (see Set). It is applied lazily, with no
+	// goroutine: when the set adds a key, and on Len and Range. A breaker
+	// is never removed sooner than IdleTimeout after its last use; as the
+	// set notes uses only at those moments, it may be removed later, by up
+	// to the time between two of them. Zero: breakers are removed only to
+	// make room. Negative: invalid.
 	IdleTimeout time.Duration
 }
 
