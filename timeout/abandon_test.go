@@ -14,6 +14,7 @@ import (
 	"github.com/go-resilience/resilience/timeout"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 )
 
 // stubborn returns a call that ignores its context: it sleeps for d, then
@@ -178,6 +179,7 @@ func TestAbandonModeCallerDeadlineEarlier(t *testing.T) {
 }
 
 func TestAbandonModeDoesNotStartCallsWithADoneContext(t *testing.T) {
+	defer goleak.VerifyNone(t)
 	p := mustNew(t, timeout.Config{Timeout: time.Second, MaxAbandoned: 1})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -188,6 +190,7 @@ func TestAbandonModeDoesNotStartCallsWithADoneContext(t *testing.T) {
 }
 
 func TestAbandonModePanicWhileWaitedForReachesTheCaller(t *testing.T) {
+	defer goleak.VerifyNone(t)
 	p := mustNew(t, timeout.Config{Timeout: time.Hour, MaxAbandoned: 1})
 	assert.PanicsWithValue(t, errBoom, func() {
 		_ = p.Execute(context.Background(), func(context.Context) error { panic(errBoom) })
@@ -196,6 +199,7 @@ func TestAbandonModePanicWhileWaitedForReachesTheCaller(t *testing.T) {
 }
 
 func TestAbandonModeGoexitEndsTheCallersGoroutine(t *testing.T) {
+	defer goleak.VerifyNone(t)
 	p := mustNew(t, timeout.Config{Timeout: time.Hour, MaxAbandoned: 1})
 	returned := false
 	var wg sync.WaitGroup
