@@ -14,18 +14,33 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 )
 
-// benchConfigs are the clients compared in one run: gRPC alone, and gRPC
-// with the interceptors (breaker only, and the whole chain).
+// benchConfigs are the clients compared in one run: gRPC alone, gRPC with
+// a deadline of the caller's own on every call (what the timeout policy
+// replaces), and gRPC with the interceptors (breaker only, and the whole
+// chain).
 var benchConfigs = []struct {
-	name string
-	cfg  *grpcx.Config // nil: no interceptors
+	name     string
+	cfg      *grpcx.Config // nil: no interceptors
+	deadline bool          // the caller sets a deadline on each call
 }{
-	{"plain", nil},
-	{"breaker", &grpcx.Config{}},
-	{"breaker+bulkhead+timeout", &grpcx.Config{
+	{name: "plain"},
+	{name: "plain+deadline", deadline: true},
+	{name: "breaker", cfg: &grpcx.Config{}},
+	{name: "breaker+bulkhead+timeout", cfg: &grpcx.Config{
 		Bulkhead: bulkhead.Config{MaxConcurrent: 1024},
 		Timeout:  10 * time.Second,
 	}},
+}
+
+// check makes one Check, with a deadline of its own when deadline is set.
+func check(ctx context.Context, client healthpb.HealthClient, req *healthpb.HealthCheckRequest, deadline bool) error {
+	if deadline {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+	}
+	_, err := client.Check(ctx, req)
+	return err
 }
 
 func benchClient(b *testing.B, cfg *grpcx.Config) (healthpb.HealthClient, *grpcx.Interceptors) {
@@ -46,7 +61,7 @@ func BenchmarkUnaryCheck(b *testing.B) {
 			ctx, req := context.Background(), &healthpb.HealthCheckRequest{}
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := client.Check(ctx, req); err != nil {
+				if err := check(ctx, client, req, bc.deadline); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -57,7 +72,7 @@ func BenchmarkUnaryCheck(b *testing.B) {
 			b.RunParallel(func(pb *testing.PB) {
 				ctx, req := context.Background(), &healthpb.HealthCheckRequest{}
 				for pb.Next() {
-					if _, err := client.Check(ctx, req); err != nil {
+					if err := check(ctx, client, req, bc.deadline); err != nil {
 						b.Error(err)
 						return
 					}
@@ -71,7 +86,7 @@ func BenchmarkUnaryCheck(b *testing.B) {
 // cost of a refusal seen from the caller, gRPC's client side included.
 func BenchmarkUnaryRefused(b *testing.B) {
 	run := func(b *testing.B, body func(client healthpb.HealthClient)) {
-		client, ic := benchClient(b, benchConfigs[2].cfg)
+		client, ic := benchClient(b, benchConfigs[3].cfg)
 		ic.Breakers().Get(checkMethod).ForceOpen()
 		b.ReportAllocs()
 		body(client)
@@ -105,6 +120,9 @@ func BenchmarkUnaryRefused(b *testing.B) {
 // then OK), with and without the interceptors.
 func BenchmarkWatch(b *testing.B) {
 	for _, bc := range benchConfigs {
+		if bc.deadline {
+			continue
+		}
 		b.Run(bc.name, func(b *testing.B) {
 			client, _ := benchClient(b, bc.cfg)
 			ctx, req := context.Background(), &healthpb.HealthCheckRequest{}
@@ -125,7 +143,7 @@ func BenchmarkWatch(b *testing.B) {
 // The interceptors' own cost, without gRPC: an invoker that returns at once.
 func BenchmarkInterceptorOverhead(b *testing.B) {
 	invoker := func(context.Context, string, any, any, *grpc.ClientConn, ...grpc.CallOption) error { return nil }
-	for _, bc := range benchConfigs[1:] {
+	for _, bc := range benchConfigs[2:] {
 		b.Run(bc.name, func(b *testing.B) {
 			unary := mustNew(b, *bc.cfg).UnaryClientInterceptor()
 			ctx := context.Background()

@@ -31,17 +31,19 @@ type Config struct {
 	Key func(method string) string
 
 	// Breaker configures the breaker of each key: every key gets its own,
-	// made on first use, all in one breaker.Set (see Interceptors.Breakers).
-	// Breaker.Name and Breaker.Observer default to Name and Observer;
-	// Breaker.MaxKeys bounds how many keys are kept. Set Classifier instead
-	// of Breaker.Classifier. Zero: the breaker package's defaults.
+	// made on first use, all in one breaker.Set (see Interceptors.Breakers),
+	// which keeps at most Breaker.MaxKeys of them (see breaker.Set for what
+	// happens beyond). Breaker.Name and Breaker.Observer default to Name and
+	// Observer, and Breaker.Classifier to Classifier. Zero: the breaker
+	// package's defaults.
 	Breaker breaker.SetConfig
 
 	// Classifier says what a call's error tells about the server: a
 	// failure (the breaker counts it), a success, or nothing (ignored). The
 	// caller's own cancellation or deadline, and refusals of this library,
 	// are always ignored. Set it or Breaker.Classifier, not both. Zero:
-	// Classify, which goes by the status code.
+	// Classify, which goes by the status code. A stream is classified by
+	// the error that kept it from starting or by its final status.
 	Classifier resilience.Classifier
 
 	// Bulkhead bounds how many calls (unary calls, and streams until they

@@ -52,6 +52,12 @@
 // timeout.ErrTimeout, and the breaker counts it as a failure; when the
 // caller's passes first, the breaker ignores it.
 //
+// The server, given the same deadline, may end the call a moment before
+// the client's own timer fires. When a call fails with DeadlineExceeded
+// after its deadline has passed by the clock, the interceptors wait for
+// that timer (it is due) before the outcome is classified, so the caller's
+// own deadline is still ignored, never counted as the server's failure.
+//
 // A gRPC deadline covers the whole call, and for a stream that is its
 // whole life, messages included, not only its start. So streams have their
 // own Config.StreamTimeout, zero by default: a long-lived stream (a watch,
@@ -116,9 +122,12 @@
 //
 // # Observing
 //
-// Config.Observer is given to every policy whose own config has none, so
-// one Observer (such as the metrics package's collector) sees the
-// breakers' calls, refusals and state changes, the bulkhead's slots, the
-// timeouts, and the fallbacks, with Event.Key set to the key where there
-// is one.
+// Config.Observer sees everything the interceptors do: the breakers' calls,
+// refusals and changes of state, the bulkheads' slots, waits and refusals,
+// an EventTimeout for each unary call or stream whose policy deadline
+// passed, and an EventFallback for each answer of UnaryFallback, each with
+// Event.Key set to the call's key (except the events of a bulkhead shared
+// by every key). Give it the metrics package's collector to export them.
+// Breaker.Observer or Bulkhead.Observer, when set, take the place of
+// Observer for that policy's events.
 package grpcx

@@ -29,11 +29,11 @@ type lanes struct {
 	perKey bool
 	shared *lane // !perKey: every key's lane; perKey: the overflow lane
 
-	cfg  bulkhead.Config // for per-key bulkheads
-	tmo  *timeout.Timeout
-	max  int64
-	n    atomic.Int64
-	byID sync.Map // key → *lane
+	cfg   bulkhead.Config // for per-key bulkheads
+	tmo   *timeout.Timeout
+	max   int64
+	n     atomic.Int64
+	byKey sync.Map // key → *lane
 }
 
 func newLanes(cfg *Config, tmo *timeout.Timeout) (*lanes, error) {
@@ -74,7 +74,7 @@ func (ls *lanes) get(key string) *lane {
 	if !ls.perKey {
 		return ls.shared
 	}
-	if l, ok := ls.byID.Load(key); ok {
+	if l, ok := ls.byKey.Load(key); ok {
 		return l.(*lane)
 	}
 	return ls.make(key)
@@ -94,7 +94,7 @@ func (ls *lanes) make(key string) *lane {
 		ls.n.Add(-1)
 		return ls.shared
 	}
-	l, loaded := ls.byID.LoadOrStore(key, newLane(key, bh, ls.tmo))
+	l, loaded := ls.byKey.LoadOrStore(key, newLane(key, bh, ls.tmo))
 	if loaded {
 		ls.n.Add(-1)
 	}
@@ -107,7 +107,7 @@ func (ls *lanes) lookup(key string) *lane {
 	if !ls.perKey {
 		return ls.shared
 	}
-	if l, ok := ls.byID.Load(key); ok {
+	if l, ok := ls.byKey.Load(key); ok {
 		return l.(*lane)
 	}
 	if ls.n.Load() >= ls.max {
@@ -121,7 +121,7 @@ func (ls *lanes) lookup(key string) *lane {
 func (ls *lanes) rangeBulkheads(f func(key string, b *bulkhead.Bulkhead) bool) {
 	if ls.perKey {
 		more := true
-		ls.byID.Range(func(k, v any) bool {
+		ls.byKey.Range(func(k, v any) bool {
 			more = f(k.(string), v.(*lane).bh)
 			return more
 		})
