@@ -9,20 +9,19 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// histogram is a classic Prometheus histogram of durations, cheaper to
-// observe than client_golang's: a duration lands in its bucket by integer
-// comparison, and is added to the sum as integer nanoseconds, each with one
-// atomic add and no compare-and-swap loop. Collect exports it as a constant
-// histogram.
+// histogram counts durations in classic Prometheus buckets, more cheaply
+// than client_golang's: a duration finds its bucket by integer comparison
+// and is added to the sum as integer nanoseconds, two atomic adds in all
+// (no compare-and-swap loop on a float, no separate count: the count is
+// the buckets' total). Collect exports it as a constant histogram.
 type histogram struct {
 	bounds  []int64         // upper bounds in nanoseconds, shared
-	buckets []atomic.Uint64 // len(bounds)+1: the last is +Inf; not cumulative
-	sumNs   atomic.Uint64   // wraps; folded into sum at each collection
+	buckets []atomic.Uint64 // len(bounds)+1, the last for +Inf; not cumulative
+	sumNs   atomic.Uint64   // wraps; folded into sumSecs at each collection
 
-	mu       sync.Mutex // guards the fold
-	lastNs   uint64
-	sumSecs  float64
-	upperSec []float64 // the bounds in seconds, as configured, shared
+	mu      sync.Mutex // guards the fold
+	lastNs  uint64
+	sumSecs float64
 }
 
 // nsBounds converts bucket bounds in seconds to the largest whole number
@@ -42,8 +41,9 @@ func nsBounds(secs []float64) []int64 {
 	return ns
 }
 
-func newHistogram(secs []float64, ns []int64) *histogram {
-	return &histogram{bounds: ns, upperSec: secs, buckets: make([]atomic.Uint64, len(ns)+1)}
+func (h *histogram) init(bounds []int64) {
+	h.bounds = bounds
+	h.buckets = make([]atomic.Uint64, len(bounds)+1)
 }
 
 func (h *histogram) observe(d time.Duration) {
@@ -57,24 +57,51 @@ func (h *histogram) observe(d time.Duration) {
 	}
 }
 
-// metric returns the histogram's current value. The sum in nanoseconds is
-// folded into a float of seconds at each call, so it only wraps if 584
-// years of durations are observed between two collections.
-func (h *histogram) metric(desc *prometheus.Desc, labels ...string) prometheus.Metric {
-	cumulative := make(map[float64]uint64, len(h.upperSec))
-	var count uint64
-	for i, ub := range h.upperSec {
-		count += h.buckets[i].Load()
-		cumulative[ub] = count
+// count returns how many durations h has counted.
+func (h *histogram) count() uint64 {
+	var n uint64
+	for i := range h.buckets {
+		n += h.buckets[i].Load()
 	}
-	count += h.buckets[len(h.upperSec)].Load()
+	return n
+}
+
+// addTo adds the count of each bucket of h to counts.
+func (h *histogram) addTo(counts []uint64) {
+	for i := range h.buckets {
+		counts[i] += h.buckets[i].Load()
+	}
+}
+
+// sum returns the sum of the durations h has counted, in seconds. The sum
+// in nanoseconds is folded into a float at each call, so it could only
+// wrap if 584 years of durations were observed between two collections.
+func (h *histogram) sum() float64 {
 	h.mu.Lock()
+	defer h.mu.Unlock()
 	ns := h.sumNs.Load()
 	h.sumSecs += float64(ns-h.lastNs) / 1e9
 	h.lastNs = ns
-	sum := h.sumSecs
-	h.mu.Unlock()
-	m, err := prometheus.NewConstHistogram(desc, count, sum, cumulative, labels...)
+	return h.sumSecs
+}
+
+// histogramMetric returns the histogram of hs merged, with the upper
+// bounds upper (in seconds, as configured).
+func histogramMetric(desc *prometheus.Desc, upper []float64, hs []*histogram, labels ...string) prometheus.Metric {
+	counts := make([]uint64, len(upper)+1)
+	var sum float64
+	for _, h := range hs {
+		h.addTo(counts)
+		sum += h.sum()
+	}
+	cumulative := make(map[float64]uint64, len(upper))
+	var total uint64
+	for i, ub := range upper {
+		total += counts[i]
+		cumulative[ub] = total
+	}
+	total += counts[len(upper)]
+	m, err := prometheus.NewConstHistogram(desc, total, sum, cumulative, labels...)
 	if err != nil {
 		return prometheus.NewInvalidMetric(desc, err)
 	}

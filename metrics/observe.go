@@ -34,7 +34,7 @@ func (c *Collector) Observe(ev resilience.Event) {
 	s := c.lookup(ev.Policy, ev.Key)
 	switch ev.Kind {
 	case resilience.EventCall:
-		s.call(c, ev.Outcome, &ev)
+		s.call(c, ev.Outcome, ev.Latency)
 	case resilience.EventRejected:
 		s.rejected[reasonOf(ev.Err)].Add(1)
 	case resilience.EventStateChange:

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unicode/utf8"
 
 	"github.com/go-resilience/resilience"
@@ -55,9 +56,9 @@ type series struct {
 	other       bool   // the overflow series of a policy (Config.MaxKeys)
 
 	// Breakers.
-	state    atomic.Pointer[string] // nil until the pair is known to be a breaker
-	calls    [3]atomic.Uint64       // by resilience.Outcome
-	duration atomic.Pointer[histogram]
+	state   atomic.Pointer[string] // nil until the pair is known to be a breaker
+	timed   atomic.Pointer[timed]  // nil until the pair is known to be a breaker
+	ignored atomic.Uint64          // calls with outcome Ignored
 	tmu      sync.Mutex
 	trans    map[[2]string]uint64 // transitions by from, to; guarded by tmu
 
@@ -163,34 +164,47 @@ func labelValue(s string) string {
 
 func utf8Valid(s string) bool { return utf8.ValidString(s) }
 
+// timed holds the durations of a breaker's answered calls, by outcome, so
+// that counting a call and timing it is one histogram observation: the
+// success and failure counts of calls_total are these histograms' counts,
+// and call_duration_seconds is the two merged.
+type timed struct {
+	success, failure histogram
+}
+
 // call records an EventCall.
-func (s *series) call(c *Collector, o resilience.Outcome, ev *resilience.Event) {
-	h := s.duration.Load()
-	if h == nil {
-		h = s.breakerSeen(c)
+func (s *series) call(c *Collector, o resilience.Outcome, latency time.Duration) {
+	t := s.timed.Load()
+	if t == nil {
+		t = s.breakerSeen(c)
 	}
-	if int(o) < len(s.calls) {
-		s.calls[o].Add(1)
-	}
-	if o == resilience.Success || o == resilience.Failure {
-		h.observe(ev.Latency)
+	switch o {
+	case resilience.Success:
+		t.success.observe(latency)
+	case resilience.Failure:
+		t.failure.observe(latency)
+	case resilience.Ignored:
+		s.ignored.Add(1)
 	}
 }
 
 // breakerSeen makes the series a breaker's: its call counters and duration
 // are exported from now on, and its state, unless a transition set it
 // already, is closed (the state every breaker starts in).
-func (s *series) breakerSeen(c *Collector) *histogram {
-	s.duration.CompareAndSwap(nil, newHistogram(c.cfg.Buckets, c.nsBounds))
+func (s *series) breakerSeen(c *Collector) *timed {
+	t := &timed{}
+	t.success.init(c.nsBounds)
+	t.failure.init(c.nsBounds)
+	s.timed.CompareAndSwap(nil, t)
 	if !s.other {
 		s.state.CompareAndSwap(nil, &stateNames[0])
 	}
-	return s.duration.Load()
+	return s.timed.Load()
 }
 
 // transition records an EventStateChange.
 func (s *series) transition(c *Collector, from, to string) {
-	if s.duration.Load() == nil {
+	if s.timed.Load() == nil {
 		s.breakerSeen(c)
 	}
 	k := [2]string{labelValue(from), labelValue(to)}
@@ -217,11 +231,11 @@ func stateName(to string) *string {
 }
 
 func (s *series) bulkheadSeen(c *Collector) *histogram {
-	s.wait.CompareAndSwap(nil, newHistogram(c.cfg.WaitBuckets, c.nsWait))
+	h := &histogram{}
+	h.init(c.nsWait)
+	s.wait.CompareAndSwap(nil, h)
 	return s.wait.Load()
 }
-
-var outcomeNames = [3]string{"success", "failure", "ignored"}
 
 // collect sends the series' metrics.
 func (s *series) collect(c *Collector, ch chan<- prometheus.Metric) {
@@ -246,11 +260,11 @@ func (s *series) collect(c *Collector, ch chan<- prometheus.Metric) {
 			send(c.state, prometheus.GaugeValue, 1, *cur)
 		}
 	}
-	if h := s.duration.Load(); h != nil {
-		for o, name := range outcomeNames {
-			send(c.calls, prometheus.CounterValue, float64(s.calls[o].Load()), name)
-		}
-		ch <- h.metric(c.duration, pk[:]...)
+	if t := s.timed.Load(); t != nil {
+		send(c.calls, prometheus.CounterValue, float64(t.success.count()), resilience.Success.String())
+		send(c.calls, prometheus.CounterValue, float64(t.failure.count()), resilience.Failure.String())
+		send(c.calls, prometheus.CounterValue, float64(s.ignored.Load()), resilience.Ignored.String())
+		ch <- histogramMetric(c.duration, c.cfg.Buckets, []*histogram{&t.success, &t.failure}, pk[:]...)
 	}
 	s.tmu.Lock()
 	for k, n := range s.trans {
@@ -270,7 +284,7 @@ func (s *series) collect(c *Collector, ch chan<- prometheus.Metric) {
 	}
 	if h := s.wait.Load(); h != nil {
 		send(c.inFlight, prometheus.GaugeValue, float64(s.inFlight.Load()))
-		ch <- h.metric(c.wait, pk[:]...)
+		ch <- histogramMetric(c.wait, c.cfg.WaitBuckets, []*histogram{h}, pk[:]...)
 	}
 	if s.abandonSeen.Load() {
 		send(c.abandoned, prometheus.GaugeValue, float64(s.abandoned.Load()))
