@@ -59,8 +59,8 @@ type series struct {
 	state   atomic.Pointer[string] // nil until the pair is known to be a breaker
 	timed   atomic.Pointer[timed]  // nil until the pair is known to be a breaker
 	ignored atomic.Uint64          // calls with outcome Ignored
-	tmu      sync.Mutex
-	trans    map[[2]string]uint64 // transitions by from, to; guarded by tmu
+	tmu     sync.Mutex
+	trans   map[[2]string]uint64 // transitions by from, to; guarded by tmu
 
 	// Refusals, timeouts, fallbacks: exported when not zero.
 	rejected  [numReasons]atomic.Uint64
