@@ -445,3 +445,34 @@ func TestKeyFunctionGroupsMethods(t *testing.T) {
 	assert.Equal(t, 1, ic.Breakers().Len())
 	assert.Zero(t, h.srv.callsTo(listMethod))
 }
+
+func TestClassifierOverridesTheDefault(t *testing.T) {
+	notFoundFails := func(err error) resilience.Outcome {
+		if status.Code(err) == codes.NotFound {
+			return resilience.Failure
+		}
+		return grpcx.Classify(err)
+	}
+	for _, tc := range []struct {
+		name string
+		cfg  grpcx.Config
+	}{
+		{"Config.Classifier", grpcx.Config{Classifier: notFoundFails, Breaker: trip3}},
+		{"Config.Breaker.Classifier", grpcx.Config{Breaker: breaker.SetConfig{Config: breaker.Config{
+			ConsecutiveFailures: 3, OpenTimeout: time.Minute, Classifier: notFoundFails,
+		}}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.srv.setCheck(answer(codes.NotFound))
+			ic := mustNew(t, tc.cfg)
+			client := h.client(t, ic.DialOptions()...)
+			for range 3 {
+				_, err := client.Check(bounded(t), &healthpb.HealthCheckRequest{})
+				require.Equal(t, codes.NotFound, status.Code(err))
+			}
+			_, err := client.Check(bounded(t), &healthpb.HealthCheckRequest{})
+			assert.ErrorIs(t, err, breaker.ErrOpen)
+		})
+	}
+}
