@@ -87,10 +87,12 @@ type Config struct {
 	// and must be safe for concurrent use. Zero: no fallback.
 	UnaryFallback func(ctx context.Context, method string, req, reply any, err error) error
 
-	// Observer is told what the policies do: the breaker's, the
-	// bulkhead's and the timeout's Events, an EventTimeout when a stream
-	// outlives StreamTimeout, and an EventFallback each time UnaryFallback
-	// answers. Events of a key carry it in Event.Key. Zero: nothing is
+	// Observer is told what the policies do: the breakers' and the
+	// bulkheads' Events, an EventTimeout when a unary call outlives Timeout
+	// or a stream StreamTimeout, and an EventFallback each time
+	// UnaryFallback answers. Events of a key carry it in Event.Key (those
+	// of a bulkhead shared by every key have none). It is called on the
+	// goroutine of the call, or of gRPC ending a stream. Zero: nothing is
 	// reported.
 	Observer resilience.Observer
 }
