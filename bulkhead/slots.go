@@ -2,6 +2,7 @@ package bulkhead
 
 import (
 	"context"
+	"runtime"
 	"time"
 
 	"github.com/go-resilience/resilience"
@@ -114,11 +115,17 @@ func (b *Bulkhead) acquireSlow(ctx context.Context) error {
 	b.queue.push(w)
 	b.mu.Unlock()
 
-	var start time.Time
-	if b.obs != nil {
-		start = time.Now()
+	// A slot held only briefly comes back while its holder runs: yield to
+	// it once before arming a timer and parking. MaxWait counts from now.
+	start := time.Now()
+	runtime.Gosched()
+	select {
+	case <-w.ready:
+		b.waited(start)
+		return nil
+	default:
 	}
-	timer := time.NewTimer(b.maxWait)
+	timer := time.NewTimer(b.maxWait - time.Since(start))
 	var err error
 	select {
 	case <-w.ready:
