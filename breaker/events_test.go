@@ -96,3 +96,34 @@ func TestNoObserverNoCallbackStillWorks(t *testing.T) {
 		assert.Equal(t, breaker.Closed, b.State())
 	})
 }
+
+// The change to half-open is reported before the first probe runs, so a
+// callback can still stop that probe.
+func TestCallbackThatForcesOpenStopsTheProbeAboutToRun(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var b *breaker.Breaker
+		b = mustNew(t, breaker.Config{
+			ConsecutiveFailures: 1, OpenTimeout: time.Second,
+			OnStateChange: func(_ string, _, to breaker.State) {
+				if to == breaker.HalfOpen {
+					b.ForceOpen()
+				}
+			},
+		})
+		failN(t, b, 1)
+		time.Sleep(time.Second)
+		re := refusal(t, b)
+		assert.Equal(t, breaker.ForcedOpen, re.State)
+		assert.Equal(t, breaker.ForcedOpen, b.State())
+		assert.Equal(t, uint64(1), b.Counts().Rejected)
+	})
+}
+
+func TestStateString(t *testing.T) {
+	for s, want := range map[breaker.State]string{
+		breaker.Closed: "closed", breaker.HalfOpen: "half-open", breaker.Open: "open",
+		breaker.ForcedOpen: "forced-open", breaker.ForcedClosed: "forced-closed", breaker.State(9): "state(9)",
+	} {
+		assert.Equal(t, want, s.String())
+	}
+}
