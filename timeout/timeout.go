@@ -177,8 +177,11 @@ func (t *Timeout) Name() string { return t.name }
 func (t *Timeout) Timeout() time.Duration { return t.d }
 
 // Abandoned returns how many calls are abandoned now: Execute has returned
-// without them and they have not returned yet. It is always zero in
-// cooperative mode.
+// (or is about to return) without them, and they have not returned yet. A
+// call is counted before its Execute returns, and stops counting as it
+// returns; one that returns just as Execute gives up on it may be counted
+// for an instant. It is always zero in cooperative mode. Safe to call at
+// any time.
 func (t *Timeout) Abandoned() int { return int(t.abandoned.Load()) }
 
 func (t *Timeout) observe(kind resilience.EventKind, err error) {
