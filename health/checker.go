@@ -42,9 +42,12 @@ type Config struct {
 // (Report) and as JSON over HTTP (ServeHTTP, for readiness probes and
 // dashboards).
 //
-// A Checker only reads the policies: it changes nothing, holds no lock
-// while reading them, and starts no goroutine. It is safe for concurrent
-// use. Make one with New; the zero value watches nothing.
+// A Checker reads the policies through their own read methods (State,
+// Range, InFlight and the like), takes no lock of its own and starts no
+// goroutine. Reading an open breaker whose open duration has passed finds
+// it half-open, as a call would (see breaker.Breaker.State). A Checker is
+// safe for concurrent use. Make one with New; the zero value watches
+// nothing.
 type Checker struct {
 	cfg Config
 }

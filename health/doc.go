@@ -18,7 +18,8 @@
 //
 // The Checker reads the policies when asked (State, InFlight and the like):
 // there is nothing to feed it, no goroutine, and it does not depend on
-// Prometheus. For metrics, see package metrics.
+// Prometheus. For metrics, see package metrics. The breakers of a set are
+// those it keeps when the report is made (see breaker.Set.Range).
 //
 // # Status
 //
