@@ -3,7 +3,7 @@
 # each library's ns/op, B/op and allocs/op, and our ns/op over theirs; then
 # whether each performance goal is met.
 #
-#   bench/run.sh                       # 6 runs of every benchmark, 100ms each
+#   bench/run.sh                       # 6 runs of every benchmark, 200ms each
 #   COUNT=10 BENCHTIME=300ms bench/run.sh
 #   BENCH='Chain' bench/run.sh         # only the scenarios matching a regexp
 #
@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 COUNT=${COUNT:-6}
-BENCHTIME=${BENCHTIME:-100ms}
+BENCHTIME=${BENCHTIME:-200ms}
 BENCH=${BENCH:-.}
 BENCHSTAT_VERSION=v0.0.0-20260908200009-22c9c6c9d4da # golang.org/x/perf
 

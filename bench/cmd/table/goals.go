@@ -60,7 +60,8 @@ func evaluate(scens []*scenario, ours string) []verdict {
 		o, p, r := median(s.lib(ours).ns), median(s.lib(lib).ns), ratio(s.lib(ours), s.lib(lib))
 		v.measured, v.met = true, r <= limit
 		v.detail = fmt.Sprintf("%s %s ns, %s %s ns: %s (needs ≤ %s)",
-			ours, fmtNs(o), lib, fmtNs(p), fmtRatio(r), fmtRatio(limit))
+			ours, fmtNs(o), lib, fmtNs(p), fmtGoalRatio(r), fmtGoalRatio(limit))
+		v.detail += variant(s, ours, s.lib(lib))
 		return v
 	}
 
@@ -82,8 +83,9 @@ func evaluate(scens []*scenario, ours string) []verdict {
 				r := ratio(s.lib(ours), fastest)
 				v.measured = true
 				v.met = r <= 0.5 && allocs == 0
-				v.detail = fmt.Sprintf("%s %s ns, %s allocs/op; fastest peer %s %s ns: %s (needs ≤ 0.50×, 0 allocs/op)",
-					ours, fmtNs(o), fmtCount(allocs), fastest.lib, fmtNs(p), fmtRatio(r))
+				v.detail = fmt.Sprintf("%s %s ns, %s allocs/op; fastest peer %s %s ns: %s (needs ≤ 0.500×, 0 allocs/op)",
+					ours, fmtNs(o), fmtCount(allocs), fastest.lib, fmtNs(p), fmtGoalRatio(r))
+				v.detail += variant(s, ours, fastest)
 			}
 		}
 		if !v.measured {
@@ -122,4 +124,24 @@ func evaluate(scens []*scenario, ours string) []verdict {
 		versus("BreakerOpenParallel: throughput no worse than gobreaker alone", "BreakerOpenParallel", "gobreaker", 1),
 	)
 	return out
+}
+
+// fmtGoalRatio shows a ratio to three decimals, so that one just over a
+// limit does not print as the limit.
+func fmtGoalRatio(r float64) string {
+	if math.IsNaN(r) || math.IsInf(r, 0) {
+		return "—"
+	}
+	return fmt.Sprintf("%.3f×", r)
+}
+
+// variant returns, for a scenario that also has our -exec row (the chain
+// run with Execute, without resilience.Do), that row's ratio to peer, so
+// that the cost of Do can be told from the cost of the policies.
+func variant(s *scenario, ours string, peer *result) string {
+	e := s.lib(ours + "-exec")
+	if e == nil {
+		return ""
+	}
+	return fmt.Sprintf("; %s-exec %s ns, %s allocs/op: %s", ours, fmtNs(median(e.ns)), fmtCount(median(e.allocs)), fmtGoalRatio(ratio(e, peer)))
 }

@@ -30,7 +30,7 @@ func writeTables(w io.Writer, scens []*scenario, ours string) {
 			}
 			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n",
 				r.lib, fmtNs(median(r.ns)), fmtPct(spread(r.ns)),
-				fmtCount(median(r.bytes)), fmtCount(median(r.allocs)), rel)
+				fmtCount(math.Round(median(r.bytes))), fmtCount(median(r.allocs)), rel)
 		}
 	}
 }
