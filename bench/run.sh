@@ -17,8 +17,8 @@ BENCHTIME=${BENCHTIME:-200ms}
 BENCH=${BENCH:-.}
 BENCHSTAT_VERSION=v0.0.0-20260908200009-22c9c6c9d4da # golang.org/x/perf
 
-GOBIN="$(go env GOPATH)/bin"
-benchstat="$GOBIN/benchstat"
+GOBIN="$(go env GOBIN)"
+benchstat="${GOBIN:-$(go env GOPATH)/bin}/benchstat"
 if ! go version -m "$benchstat" 2>/dev/null | grep -q "golang.org/x/perf[[:space:]]*$BENCHSTAT_VERSION"; then
 	echo "installing benchstat $BENCHSTAT_VERSION" >&2
 	go install "golang.org/x/perf/cmd/benchstat@$BENCHSTAT_VERSION"
@@ -51,7 +51,7 @@ rm -f "$dir/bench.test"
 "$benchstat" -table .name -col /lib "$dir/bench.txt" >"$dir/benchstat.txt"
 
 {
-	echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(go env GOVERSION), $(nproc) CPUs," \
+	echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(go env GOVERSION), $(getconf _NPROCESSORS_ONLN 2>/dev/null || nproc) CPUs," \
 		"$(grep -m1 '^cpu:' "$dir/bench.txt" | sed 's/^cpu: *//;s/ *$//');" \
 		"-count $COUNT -benchtime $BENCHTIME; load average before $load_before, after $(load)."
 	echo
