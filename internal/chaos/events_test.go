@@ -17,7 +17,7 @@ type events struct {
 	bulkhead atomic.Pointer[bulkhead.Bulkhead] // set once the adapter is made
 
 	acquires, releases, waits    atomic.Int64
-	held, maxHeld                atomic.Int64 // slots held by the count of acquire and release events
+	held, maxHeld                atomic.Int64 // acquire events less release events (each reported after its change, so it may run ahead of InFlight)
 	maxInFlight                  atomic.Int64 // Bulkhead.InFlight, read at each acquire
 	rejectedFull, rejectedOpen   atomic.Int64
 	rejectedProbes, rejectedMore atomic.Int64
@@ -80,8 +80,8 @@ func (e *events) Observe(ev resilience.Event) {
 
 func (e *events) String() string {
 	return fmt.Sprintf("breaker: calls=%d opened=%d half-opened=%d closed=%d refused(open=%d probes=%d); "+
-		"bulkhead: acquired=%d released=%d waited=%d full=%d max-in-flight=%d; timeouts=%d fallbacks=%d",
+		"bulkhead: acquired=%d released=%d waited=%d full=%d max-in-flight=%d (by events %d); timeouts=%d fallbacks=%d",
 		e.calls.Load(), e.opened.Load(), e.halfOpened.Load(), e.closed.Load(), e.rejectedOpen.Load(), e.rejectedProbes.Load(),
-		e.acquires.Load(), e.releases.Load(), e.waits.Load(), e.rejectedFull.Load(), e.maxInFlight.Load(),
+		e.acquires.Load(), e.releases.Load(), e.waits.Load(), e.rejectedFull.Load(), e.maxInFlight.Load(), e.maxHeld.Load(),
 		e.timeouts.Load(), e.fallbacks.Load())
 }

@@ -27,7 +27,7 @@ func (r *httpRig) recover(t *testing.T, tl *tally) load {
 }
 
 func TestHTTPLatencyWithASlowTailTimesOutTheTail(t *testing.T) {
-	// Mostly 1-8ms, 3% at 400ms: the tail outlives the 100ms timeout.
+	// Mostly 1-8ms, 3% at 400ms: the tail outlives the 200ms timeout.
 	r := newHTTPRig(t, httpSetup{fault: fault.Delay(fault.SlowTail(0.03,
 		fault.Uniform(time.Millisecond, 8*time.Millisecond), fault.Fixed(400*time.Millisecond)), nil)})
 	l := load{callers: 500, perCaller: 4}
@@ -190,9 +190,11 @@ func TestHTTPBodyThatStallsIsCutAtTheTimeout(t *testing.T) {
 }
 
 func TestHTTPFlappingServerOpensAndClosesTheBreaker(t *testing.T) {
-	const up, down = 200 * time.Millisecond, 200 * time.Millisecond
+	// Up long enough for the breaker to wait out its open duration and
+	// close on good probes, on a loaded machine.
+	const up, down = 400 * time.Millisecond, 200 * time.Millisecond
 	r := newHTTPRig(t, httpSetup{fault: fault.Flap(up, fault.OK(), down, fault.Status(503))})
-	l := load{callers: 300, span: 4 * (up + down), pace: 10 * time.Millisecond}
+	l := load{callers: 300, span: 3 * (up + down), pace: 10 * time.Millisecond}
 	var tl tally
 	drive(t, &tl, l, nil, r.call)
 
