@@ -181,3 +181,20 @@ func drive(t *testing.T, tl *tally, l load, stop func() bool, call func(ctx cont
 		t.Fatalf("callers still running after %v: %v", phaseBound, tl)
 	}
 }
+
+// settles reports whether cond holds within a second, checking every
+// 5ms. It is for what the library finishes on another goroutine just
+// after a call has returned and that nothing announces: a slot given back
+// by the AfterFunc of a request whose context ended as its caller closed
+// the body; a connection closed by http.Transport's read loop after a
+// reset.
+func settles(cond func() bool) bool {
+	deadline := time.Now().Add(time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return true
+}
