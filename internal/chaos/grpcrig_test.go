@@ -78,7 +78,7 @@ func newGRPCRig(t *testing.T, s grpcSetup) *grpcRig {
 				return err
 			}
 			var re *grpcx.RejectedError
-			if errors.As(err, &re) {
+			if errors.As(err, &re) && errors.Is(err, breaker.ErrOpen) {
 				storeMax(&r.retryAfter, int64(re.RetryAfter()))
 			}
 			reply.(*healthpb.HealthCheckResponse).Status = healthpb.HealthCheckResponse_SERVICE_UNKNOWN

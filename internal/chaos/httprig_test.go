@@ -94,7 +94,7 @@ type httpRig struct {
 	key    string
 	leaks  goleak.Option
 
-	retryAfter atomic.Int64 // the longest RetryAfter a refusal of the breaker gave
+	retryAfter atomic.Int64 // the longest RetryAfter a refusal of the open breaker gave
 }
 
 func newHTTPRig(t *testing.T, s httpSetup) *httpRig {
@@ -123,7 +123,7 @@ func newHTTPRig(t *testing.T, s httpSetup) *httpRig {
 				return nil, err
 			}
 			var re *breaker.RejectedError
-			if errors.As(err, &re) {
+			if errors.As(err, &re) && errors.Is(err, breaker.ErrOpen) {
 				storeMax(&r.retryAfter, int64(re.RetryAfter()))
 			}
 			return fallbackResponse(req), nil
