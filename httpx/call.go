@@ -108,12 +108,6 @@ func (c *call) run() error {
 			out = out.WithContext(c.outCtx)
 		}
 	}
-	if (c.slot != nil || c.keyed != nil) && c.outCtx.Done() != nil {
-		// A slot must not outlive the request's context, even when the
-		// caller never closes the body.
-		c.stop = context.AfterFunc(c.outCtx, c.expire)
-	}
-
 	c.sent = true
 	var resp *http.Response
 	ok := false
@@ -163,6 +157,14 @@ func (c *call) wrapBody(resp *http.Response) {
 		return
 	}
 	c.body = resp.Body
+	if (c.slot != nil || c.keyed != nil) && c.outCtx.Done() != nil {
+		// A slot must not outlive the request's context, even when the
+		// caller never closes the body. It is armed only now that the base
+		// transport has returned: until then the request is running and
+		// holds its slot, however late (a slot handed back while the base
+		// RoundTrip still runs would let more than MaxConcurrent through).
+		c.stop = context.AfterFunc(c.outCtx, c.expire)
+	}
 	if _, ok := resp.Body.(io.Writer); ok {
 		resp.Body = rwBody{c} // a protocol switch (101): keep it writable
 	} else {

@@ -236,9 +236,12 @@ func (r *httpRig) checkBulkhead(t *testing.T, serverSlack int) {
 	require.NoError(t, err, "the server's handlers return")
 	b := r.ev.bulkhead.Load()
 	assert.LessOrEqual(t, r.ev.maxInFlight.Load(), int64(testSlots), "bulkhead InFlight")
-	// Not asserted here: r.wire.max, the requests inside the base
-	// transport, passes the limit on a loaded machine (see
-	// TestHTTPXSlotIsHeldUntilTheBaseRoundTripReturns); finish logs it.
+	// The requests inside the base RoundTrip are bounded too (a slot is
+	// never given back while the base RoundTrip runs: see
+	// TestHTTPXSlotIsHeldUntilTheBaseRoundTripReturns). A body left unread
+	// after its context ended gives its slot back at once, so the count up
+	// to each body's Close (r.wire.max) is only logged, by finish.
+	assert.LessOrEqual(t, r.wire.maxRoundTrip.Load(), int64(testSlots), "requests inside the base RoundTrip")
 	assert.LessOrEqual(t, st.MaxInFlight, testSlots+serverSlack, "server-side in flight")
 	assert.True(t, settles(func() bool {
 		return b.InFlight() == 0 && r.ev.acquires.Load() == r.ev.releases.Load()
