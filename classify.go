@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"time"
 )
 
 // An Outcome is what a finished call says about the dependency's health.
@@ -57,17 +58,27 @@ func DefaultClassifier(err error) Outcome {
 // Classify returns the outcome of a call made with ctx that returned err.
 // It is Ignored when err is not nil and ctx is done (the caller cancelled,
 // or its own deadline passed: the dependency was not given the time the
-// policy allows), or when err matches ErrRejected (a refusal of this library
+// policy allows; a deadline that has passed by the clock counts even
+// before ctx's timer has fired, as it may late on a loaded machine), or when err matches ErrRejected (a refusal of this library
 // is local overload, not a failing dependency). Otherwise it is c(err), or
 // DefaultClassifier(err) when c is nil.
 func (c Classifier) Classify(ctx context.Context, err error) Outcome {
-	if err != nil {
-		if ctx.Err() != nil || errors.Is(err, ErrRejected) {
-			return Ignored
-		}
+	if err != nil && (callerDone(ctx) || errors.Is(err, ErrRejected)) {
+		return Ignored
 	}
 	if c == nil {
 		return DefaultClassifier(err)
 	}
 	return c(err)
+}
+
+// callerDone reports whether the caller has given up on ctx: it is done,
+// or its deadline has passed and its timer has not fired yet. The clock is
+// read only for a failed call with a deadline.
+func callerDone(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	dl, ok := ctx.Deadline()
+	return ok && !time.Now().Before(dl)
 }

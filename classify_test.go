@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/go-resilience/resilience"
 	"github.com/stretchr/testify/assert"
@@ -15,6 +16,9 @@ func TestClassify(t *testing.T) {
 	live := context.Background()
 	cancelled, cancel := context.WithCancel(context.Background())
 	cancel()
+	expired := lateTimer{context.Background(), time.Now().Add(-time.Millisecond)}
+	future, cancelFuture := context.WithTimeout(context.Background(), time.Hour)
+	defer cancelFuture()
 	alwaysFailure := resilience.Classifier(func(error) resilience.Outcome { return resilience.Failure })
 	alwaysSuccess := resilience.Classifier(func(error) resilience.Outcome { return resilience.Success })
 
@@ -37,6 +41,8 @@ func TestClassify(t *testing.T) {
 		{"a classifier decides the rest", alwaysSuccess, live, boom, resilience.Success},
 		{"a classifier sees nil too", alwaysFailure, live, nil, resilience.Failure},
 		{"a cancelled caller whose call succeeded is a success", nil, cancelled, nil, resilience.Success},
+		{"the caller's deadline passed before its timer fired is ignored", alwaysFailure, expired, context.DeadlineExceeded, resilience.Ignored},
+		{"a caller deadline still ahead does not hide a failure", nil, future, boom, resilience.Failure},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			assert.Equal(t, tc.want, tc.c.Classify(tc.ctx, tc.err))
@@ -88,3 +94,12 @@ func FuzzClassifyNeverPanics(f *testing.F) {
 		}
 	})
 }
+
+// lateTimer is a context whose deadline has passed but whose timer has not
+// fired yet, as happens on a loaded machine.
+type lateTimer struct {
+	context.Context
+	deadline time.Time
+}
+
+func (c lateTimer) Deadline() (time.Time, bool) { return c.deadline, true }
