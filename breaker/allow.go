@@ -32,7 +32,7 @@ func (b *Breaker) Allow(ctx context.Context) (done func(err error), err error) {
 	}
 	t := &ticket{b: b, r: r, ctx: ctx}
 	if b.s.timed {
-		t.start = time.Now()
+		t.start = b.s.clock()
 	}
 	return t.done, nil
 }
@@ -42,7 +42,7 @@ type ticket struct {
 	b        *Breaker
 	r        *period
 	ctx      context.Context
-	start    time.Time
+	start    time.Duration // b.s.clock() when let through
 	finished atomic.Bool
 }
 
@@ -53,7 +53,7 @@ func (t *ticket) done(err error) {
 	b, r := t.b, t.r
 	var latency time.Duration
 	if b.s.timed {
-		latency = time.Since(t.start)
+		latency = b.s.clock() - t.start
 	}
 	outcome, mark := b.classify(t.ctx, err, latency)
 	if r.state != ForcedClosed && b.rec.Load() == r {

@@ -150,7 +150,7 @@ func (b *Breaker) execute(ctx context.Context, next resilience.Policy, call func
 	var (
 		err      error
 		outcome  resilience.Outcome
-		start    time.Time
+		start    time.Duration
 		latency  time.Duration
 		ran      bool
 		returned bool
@@ -170,11 +170,11 @@ func (b *Breaker) execute(ctx context.Context, next resilience.Policy, call func
 		}
 		ran = true
 		if b.s.timed {
-			start = time.Now()
+			start = b.s.clock()
 		}
 		err = run(ctx, next, call)
 		if b.s.timed {
-			latency = time.Since(start)
+			latency = b.s.clock() - start
 		}
 		var mark error
 		outcome, mark = b.classify(ctx, err, latency)
@@ -232,10 +232,10 @@ type retryAfterError interface {
 
 // panicked reports a call that panicked (gobreaker has counted it as a
 // failure) or exited its goroutine.
-func (b *Breaker) panicked(ran bool, latency time.Duration, start time.Time) {
+func (b *Breaker) panicked(ran bool, latency, start time.Duration) {
 	if ran && b.s.observer != nil {
 		if b.s.timed && latency == 0 {
-			latency = time.Since(start)
+			latency = b.s.clock() - start
 		}
 		b.s.observer.Observe(resilience.Event{Kind: resilience.EventCall, Policy: b.s.name, Key: b.key, Outcome: resilience.Failure, Latency: latency, Err: errCallPanicked})
 	}
@@ -250,7 +250,7 @@ func (b *Breaker) bypass(ctx context.Context, next resilience.Policy, call func(
 	if b.s.observer == nil {
 		return run(ctx, next, call)
 	}
-	start := time.Now()
+	start := b.s.clock()
 	returned := false
 	defer func() {
 		if !returned {
@@ -259,7 +259,7 @@ func (b *Breaker) bypass(ctx context.Context, next resilience.Policy, call func(
 	}()
 	err := run(ctx, next, call)
 	returned = true
-	latency := time.Since(start)
+	latency := b.s.clock() - start
 	outcome, _ := b.classify(ctx, err, latency)
 	b.s.observer.Observe(resilience.Event{Kind: resilience.EventCall, Policy: b.s.name, Key: b.key, Outcome: outcome, Latency: latency, Err: err})
 	return err

@@ -122,6 +122,9 @@ type settings struct {
 
 	// timed: calls need their latency (for SlowCallThreshold or Observer).
 	timed bool
+	// epoch is read once so that timing a call takes two monotonic clock
+	// reads (time.Since) instead of time.Now's wall and monotonic ones.
+	epoch time.Time
 }
 
 // validate checks cfg and returns it with its defaults applied.
@@ -182,5 +185,11 @@ func (cfg Config) validate() (*settings, error) {
 		s.halfOpenTimeout = s.openTimeout
 	}
 	s.timed = s.slowCallThreshold > 0 || s.observer != nil
+	if s.timed {
+		s.epoch = time.Now()
+	}
 	return s, nil
 }
+
+// clock is the time since s was made, for timing calls.
+func (s *settings) clock() time.Duration { return time.Since(s.epoch) }
