@@ -35,7 +35,7 @@ func (u *unwindingTransport) RoundTrip(req *http.Request) (*http.Response, error
 // The bulkhead bounds the requests inside the base transport, not only
 // those whose context is live: a slot must not be given back while the
 // base RoundTrip it guards is still running (hystrix-go's flaw, which
-// DESIGN.md names). Before the fix, the chaos runs on a loaded machine saw
+// this library is built to avoid). Before the fix, the chaos runs on a loaded machine saw
 // up to 47 requests inside http.Transport.RoundTrip with a bulkhead of 32.
 func TestHTTPXSlotIsHeldUntilTheBaseRoundTripReturns(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
