@@ -19,7 +19,12 @@ type wrapper interface {
 // recommended order, outermost first, is breaker, bulkhead, timeout, so that
 // the breaker sees a hung call (the timeout's error) as a failure and a full
 // bulkhead as no failure at all; put a fallback around the chain with
-// fallback.Do.
+// fallback.Do. The one exception is timeout's opt-in abandon mode: a
+// bulkhead outside it takes its slot back when the timeout returns, while
+// the abandoned call still runs (up to MaxAbandoned more calls than the
+// bulkhead allows); where that matters, put the timeout outside the
+// bulkhead, Chain(brk, tmo, bulk), at the cost of counting the wait for a
+// slot against the timeout.
 //
 // Chain composes once and is called many times. The library's own policies
 // compose without allocating per call: any policy with a method
