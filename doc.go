@@ -8,8 +8,8 @@
 //   - fallback answers with a substitute when the others say no.
 //
 // The adapters httpx (an http.RoundTripper) and grpcx (client interceptors)
-// put the same policies around HTTP and gRPC clients, and metrics exports
-// what they do to Prometheus.
+// put the same policies around HTTP and gRPC clients; metrics exports what
+// they do to Prometheus, and health serves their state to readiness probes.
 //
 // # Policies and chains
 //
