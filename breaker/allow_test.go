@@ -27,7 +27,7 @@ func TestAllow(t *testing.T) {
 					done(errBoom)
 				}
 				assert.Equal(t, breaker.Open, b.State())
-				calls := rec.kinds(resilience.EventCall)
+				calls := rec.OfKind(resilience.EventCall)
 				require.Len(t, calls, 2)
 				assert.Equal(t, resilience.Failure, calls[0].Outcome)
 				assert.Equal(t, time.Millisecond, calls[0].Latency)
@@ -42,7 +42,7 @@ func TestAllow(t *testing.T) {
 				done(errBoom)
 				done(nil)
 				assert.Equal(t, breaker.Counts{Requests: 1, TotalFailures: 1, ConsecutiveFailures: 1}, b.Counts())
-				assert.Len(t, rec.kinds(resilience.EventCall), 1)
+				assert.Len(t, rec.OfKind(resilience.EventCall), 1)
 			},
 		},
 		{
@@ -53,7 +53,7 @@ func TestAllow(t *testing.T) {
 				assert.Nil(t, done)
 				assert.ErrorIs(t, err, breaker.ErrOpen)
 				assert.ErrorIs(t, err, resilience.ErrRejected)
-				assert.Len(t, rec.kinds(resilience.EventRejected), 1)
+				assert.Len(t, rec.OfKind(resilience.EventRejected), 1)
 			},
 		},
 		{
@@ -93,7 +93,7 @@ func TestAllow(t *testing.T) {
 				require.Equal(t, breaker.Closed, b.State())
 				done(errBoom) // started before the trip
 				assert.Equal(t, breaker.Counts{}, b.Counts())
-				assert.Len(t, rec.kinds(resilience.EventCall), 4, "but it is observed")
+				assert.Len(t, rec.OfKind(resilience.EventCall), 4, "but it is observed")
 			},
 		},
 		{

@@ -117,7 +117,7 @@ func TestConcurrentUseAcrossStates(t *testing.T) {
 	wg.Wait()
 	final := b.State() // reports any change still pending
 
-	changes := rec.changes()
+	changes := rec.Transitions()
 	mu.Lock()
 	assert.Equal(t, changes, callbacks, "OnStateChange and the Observer see the same changes")
 	mu.Unlock()

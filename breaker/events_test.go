@@ -64,7 +64,7 @@ func TestOnStateChangeMayUseTheBreaker(t *testing.T) {
 		assert.Equal(t, breaker.HalfOpen, log[2].from)
 		assert.Equal(t, breaker.Closed, log[2].to)
 		assert.Equal(t, seen{"dep", breaker.Closed, breaker.Open, breaker.Open, breaker.Counts{}}, log[3])
-		assert.Equal(t, []string{"closed>open", "open>half-open", "half-open>closed", "closed>open"}, rec.changes())
+		assert.Equal(t, []string{"closed>open", "open>half-open", "half-open>closed", "closed>open"}, rec.Transitions())
 	})
 }
 
@@ -82,7 +82,7 @@ func TestObserverEvents(t *testing.T) {
 			{Kind: resilience.EventRejected, Policy: "dep", Err: re},
 			{Kind: resilience.EventStateChange, Policy: "dep", From: "open", To: "forced-closed"},
 		}
-		assert.Equal(t, want, rec.all())
+		assert.Equal(t, want, rec.Events())
 	})
 }
 

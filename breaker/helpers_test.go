@@ -3,12 +3,12 @@ package breaker_test
 import (
 	"context"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/go-resilience/resilience"
 	"github.com/go-resilience/resilience/breaker"
+	"github.com/go-resilience/resilience/internal/eventlog"
 	"github.com/stretchr/testify/require"
 )
 
@@ -69,38 +69,4 @@ func (e *hinted) Error() string             { return "unavailable, retry after "
 func (e *hinted) RetryAfter() time.Duration { return e.d }
 
 // recorder is an Observer that keeps every event.
-type recorder struct {
-	mu     sync.Mutex
-	events []resilience.Event
-}
-
-func (r *recorder) Observe(e resilience.Event) {
-	r.mu.Lock()
-	r.events = append(r.events, e)
-	r.mu.Unlock()
-}
-
-func (r *recorder) all() []resilience.Event {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]resilience.Event(nil), r.events...)
-}
-
-func (r *recorder) kinds(k resilience.EventKind) []resilience.Event {
-	var out []resilience.Event
-	for _, e := range r.all() {
-		if e.Kind == k {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
-// changes returns the state changes seen, as "from>to".
-func (r *recorder) changes() []string {
-	var out []string
-	for _, e := range r.kinds(resilience.EventStateChange) {
-		out = append(out, e.From+">"+e.To)
-	}
-	return out
-}
+type recorder = eventlog.Recorder

@@ -62,9 +62,9 @@ func TestPanicInCall(t *testing.T) {
 				if tc.setup != nil {
 					tc.setup(t, b)
 				}
-				before := len(rec.kinds(resilience.EventCall))
+				before := len(rec.OfKind(resilience.EventCall))
 				assert.Equal(t, panicValue{42}, callPanicking(b))
-				calls := rec.kinds(resilience.EventCall)
+				calls := rec.OfKind(resilience.EventCall)
 				require.Len(t, calls, before+1, "the panicking call is observed")
 				tc.check(t, b)
 			})

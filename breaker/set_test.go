@@ -49,11 +49,11 @@ func TestSetMakesOneBreakerPerKeyLazily(t *testing.T) {
 	assert.NoError(t, s.Execute(context.Background(), "b.example.com", succeed))
 
 	assert.Equal(t, []string{"api/a.example.com"}, labels)
-	for _, e := range rec.all() {
+	for _, e := range rec.Events() {
 		assert.Equal(t, "api", e.Policy)
 		assert.Contains(t, []string{"a.example.com", "b.example.com"}, e.Key)
 	}
-	assert.Equal(t, []string{"closed>open"}, rec.changes())
+	assert.Equal(t, []string{"closed>open"}, rec.Transitions())
 }
 
 func TestSetOnStateChangeNameWithoutSetName(t *testing.T) {
@@ -235,7 +235,7 @@ func TestSetPolicyEventsCarryTheKey(t *testing.T) {
 	rec := &recorder{}
 	s := mustSet(t, breaker.SetConfig{Config: breaker.Config{Name: "svc", Observer: rec}})
 	require.NoError(t, s.Execute(context.Background(), "k1", succeed))
-	calls := rec.kinds(resilience.EventCall)
+	calls := rec.OfKind(resilience.EventCall)
 	require.Len(t, calls, 1)
 	assert.Equal(t, "svc", calls[0].Policy)
 	assert.Equal(t, "k1", calls[0].Key)

@@ -213,7 +213,7 @@ func TestTransitions(t *testing.T) {
 				require.Equal(t, breaker.Open, b.State())
 				tc.run(t, b)
 				if tc.changes != nil {
-					assert.Equal(t, tc.changes, rec.changes())
+					assert.Equal(t, tc.changes, rec.Transitions())
 				}
 			})
 		})
@@ -262,7 +262,7 @@ func TestClassification(t *testing.T) {
 				b := mustNew(t, cfg)
 				err := b.Execute(tc.ctx, fail(tc.err))
 				assert.Equal(t, tc.err, err, "the call's error comes back unchanged")
-				calls := rec.kinds(resilience.EventCall)
+				calls := rec.OfKind(resilience.EventCall)
 				require.Len(t, calls, 1)
 				assert.Equal(t, tc.want, calls[0].Outcome)
 				assert.Equal(t, tc.err, calls[0].Err)
@@ -314,8 +314,8 @@ func TestForcedStates(t *testing.T) {
 		assert.Equal(t, []string{
 			"closed>forced-open", "forced-open>forced-closed", "forced-closed>closed",
 			"closed>open", "open>forced-closed", "forced-closed>closed",
-		}, rec.changes())
-		calls := rec.kinds(resilience.EventCall)
+		}, rec.Transitions())
+		calls := rec.OfKind(resilience.EventCall)
 		assert.Len(t, calls, 10+1+1, "calls let through while forced closed are observed")
 	})
 }

@@ -477,8 +477,8 @@ func TestObserverIsToldOfSlotsWaitsAndRefusals(t *testing.T) {
 		ctx := context.Background()
 
 		require.NoError(t, b.Execute(ctx, func(context.Context) error { return nil }))
-		assert.Equal(t, []resilience.EventKind{resilience.EventAcquire, resilience.EventRelease}, rec.kinds())
-		rec.take()
+		assert.Equal(t, []resilience.EventKind{resilience.EventAcquire, resilience.EventRelease}, rec.Kinds())
+		rec.Take()
 
 		// A caller that waits 20ms and gets the slot.
 		require.NoError(t, b.Acquire(ctx))
@@ -487,7 +487,7 @@ func TestObserverIsToldOfSlotsWaitsAndRefusals(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 		b.Release()
 		require.NoError(t, <-done)
-		es := rec.take()
+		es := rec.Take()
 		require.Len(t, es, 4)
 		assert.Equal(t, resilience.EventAcquire, es[0].Kind)
 		assert.Equal(t, resilience.EventRelease, es[1].Kind)
@@ -497,7 +497,7 @@ func TestObserverIsToldOfSlotsWaitsAndRefusals(t *testing.T) {
 
 		// A caller that waits in vain.
 		err := b.Acquire(ctx)
-		es = rec.take()
+		es = rec.Take()
 		require.Len(t, es, 1)
 		assert.Equal(t, resilience.EventRejected, es[0].Kind)
 		assert.Same(t, err, es[0].Err)

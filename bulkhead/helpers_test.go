@@ -1,12 +1,11 @@
 package bulkhead_test
 
 import (
-	"sync"
 	"sync/atomic"
 	"testing"
 
-	"github.com/go-resilience/resilience"
 	"github.com/go-resilience/resilience/bulkhead"
+	"github.com/go-resilience/resilience/internal/eventlog"
 	"github.com/stretchr/testify/require"
 )
 
@@ -35,31 +34,4 @@ func (p *peak) enter() {
 func (p *peak) leave() { p.cur.Add(-1) }
 
 // recorder is an Observer that keeps every event.
-type recorder struct {
-	mu     sync.Mutex
-	events []resilience.Event
-}
-
-func (r *recorder) Observe(e resilience.Event) {
-	r.mu.Lock()
-	r.events = append(r.events, e)
-	r.mu.Unlock()
-}
-
-func (r *recorder) kinds() []resilience.EventKind {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var ks []resilience.EventKind
-	for _, e := range r.events {
-		ks = append(ks, e.Kind)
-	}
-	return ks
-}
-
-func (r *recorder) take() []resilience.Event {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	es := r.events
-	r.events = nil
-	return es
-}
+type recorder = eventlog.Recorder

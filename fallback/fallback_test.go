@@ -8,6 +8,7 @@ import (
 
 	"github.com/go-resilience/resilience"
 	"github.com/go-resilience/resilience/fallback"
+	"github.com/go-resilience/resilience/internal/eventlog"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
@@ -112,26 +113,22 @@ func TestDoWithANilPolicyAnswersFromTheFallback(t *testing.T) {
 	assert.Equal(t, "cached", got)
 }
 
-// observer records what it is told.
-type observer struct{ events []resilience.Event }
-
-func (o *observer) Observe(e resilience.Event) { o.events = append(o.events, e) }
-
 func TestObserveReportsOnlyAnsweredErrors(t *testing.T) {
-	o := &observer{}
+	o := &eventlog.Recorder{}
 	fb := fallback.Observe(o, "prices", fallback.OnRejected(fallback.Value("cached")))
 
 	_, err := fallback.Do(context.Background(), resilience.Chain(), failWith(errDown), fb)
 	assert.ErrorIs(t, err, errDown)
-	assert.Empty(t, o.events, "a declined error is not a fallback served")
+	assert.Empty(t, o.Events(), "a declined error is not a fallback served")
 
 	got, err := fallback.Do(context.Background(), resilience.Chain(), failWith(errRefused), fb)
 	require.NoError(t, err)
 	assert.Equal(t, "cached", got)
-	require.Len(t, o.events, 1)
-	assert.Equal(t, resilience.EventFallback, o.events[0].Kind)
-	assert.Equal(t, "prices", o.events[0].Policy)
-	assert.ErrorIs(t, o.events[0].Err, resilience.ErrRejected)
+	events := o.Events()
+	require.Len(t, events, 1)
+	assert.Equal(t, resilience.EventFallback, events[0].Kind)
+	assert.Equal(t, "prices", events[0].Policy)
+	assert.ErrorIs(t, events[0].Err, resilience.ErrRejected)
 }
 
 func TestObserveWithoutAnObserverIsTheFuncItself(t *testing.T) {

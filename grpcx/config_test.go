@@ -103,8 +103,8 @@ func TestBulkheadPerKeyIsolatesMethods(t *testing.T) {
 	assert.Same(t, list, seen[listMethod])
 	assert.Same(t, check, seen[checkMethod])
 	assert.Same(t, ic.Bulkhead(watchMethod), seen[""], "the overflow bulkhead")
-	assert.Equal(t, 1, len(rec.of(resilience.EventRejected)))
-	for _, ev := range rec.of(resilience.EventAcquire) {
+	assert.Equal(t, 1, len(rec.OfKind(resilience.EventRejected)))
+	for _, ev := range rec.OfKind(resilience.EventAcquire) {
 		assert.Contains(t, []string{listMethod, checkMethod, ""}, ev.Key, "per-key bulkheads report their key")
 	}
 }

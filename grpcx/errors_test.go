@@ -132,7 +132,7 @@ func TestPanicInTheStreamerReachesTheCallerAndFreesTheSlot(t *testing.T) {
 		_, _ = stream(context.Background(), &grpc.StreamDesc{ServerStreams: true}, nil, watchMethod, boom)
 	})
 	assert.Zero(t, ic.Bulkhead(watchMethod).InFlight())
-	calls := rec.of(resilience.EventCall)
+	calls := rec.OfKind(resilience.EventCall)
 	require.Len(t, calls, 1)
 	assert.Equal(t, resilience.Failure, calls[0].Outcome)
 }

@@ -1,43 +1,21 @@
 package grpcx_test
 
 import (
-	"sync"
 	"testing"
 
 	"github.com/go-resilience/resilience"
 	"github.com/go-resilience/resilience/grpcx"
+	"github.com/go-resilience/resilience/internal/eventlog"
 	"github.com/stretchr/testify/require"
 )
 
-// recorder is an Observer that keeps every Event.
-type recorder struct {
-	mu     sync.Mutex
-	events []resilience.Event
-}
-
-func (r *recorder) Observe(ev resilience.Event) {
-	r.mu.Lock()
-	r.events = append(r.events, ev)
-	r.mu.Unlock()
-}
-
-// of returns the events of kind k, in order.
-func (r *recorder) of(k resilience.EventKind) []resilience.Event {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []resilience.Event
-	for _, ev := range r.events {
-		if ev.Kind == k {
-			out = append(out, ev)
-		}
-	}
-	return out
-}
+// recorder is an Observer that keeps every event.
+type recorder = eventlog.Recorder
 
 // transitions returns the breaker state changes of key, as "from>to".
-func (r *recorder) transitions(key string) []string {
+func transitions(r *recorder, key string) []string {
 	var out []string
-	for _, ev := range r.of(resilience.EventStateChange) {
+	for _, ev := range r.OfKind(resilience.EventStateChange) {
 		if ev.Key == key {
 			out = append(out, ev.From+">"+ev.To)
 		}

@@ -64,11 +64,11 @@ func TestStreamFinalStatusIsRecorded(t *testing.T) {
 			require.NoError(t, err)
 			_, err = stream.Recv()
 			require.NoError(t, err, "the first message")
-			assert.Empty(t, rec.of(resilience.EventCall), "nothing is recorded before the stream ends")
+			assert.Empty(t, rec.OfKind(resilience.EventCall), "nothing is recorded before the stream ends")
 			assert.Equal(t, 1, ic.Bulkhead(watchMethod).InFlight(), "the slot is held while the stream is open")
 
 			require.Equal(t, tc.code, status.Code(drain(stream)))
-			calls := rec.of(resilience.EventCall)
+			calls := rec.OfKind(resilience.EventCall)
 			require.Len(t, calls, 1)
 			assert.Equal(t, tc.outcome, calls[0].Outcome)
 			assert.Equal(t, watchMethod, calls[0].Key)
@@ -122,11 +122,11 @@ func TestStreamEstablishmentErrorIsRecorded(t *testing.T) {
 
 			_, err := client.Watch(bounded(t), &healthpb.HealthCheckRequest{})
 			require.Equal(t, tc.code, status.Code(err))
-			calls := rec.of(resilience.EventCall)
+			calls := rec.OfKind(resilience.EventCall)
 			require.Len(t, calls, 1, "recorded once")
 			assert.Equal(t, resilience.Failure, calls[0].Outcome)
 			assert.Zero(t, ic.Bulkhead(watchMethod).InFlight())
-			assert.Len(t, rec.of(resilience.EventRelease), 1, "released once")
+			assert.Len(t, rec.OfKind(resilience.EventRelease), 1, "released once")
 			assert.Equal(t, breaker.Open, ic.Breakers().Get(watchMethod).State())
 		})
 	}
@@ -183,9 +183,9 @@ func TestEndedStreamReleasesItsSlotOnce(t *testing.T) {
 
 			tc.end(t, stream, cancel, conn)
 			require.Eventually(t, func() bool { return bh.InFlight() == 0 }, 2*time.Second, time.Millisecond)
-			assert.Len(t, rec.of(resilience.EventRelease), 1)
-			require.Eventually(t, func() bool { return len(rec.of(resilience.EventCall)) == 1 }, 2*time.Second, time.Millisecond)
-			assert.Equal(t, tc.outcome, rec.of(resilience.EventCall)[0].Outcome)
+			assert.Len(t, rec.OfKind(resilience.EventRelease), 1)
+			require.Eventually(t, func() bool { return len(rec.OfKind(resilience.EventCall)) == 1 }, 2*time.Second, time.Millisecond)
+			assert.Equal(t, tc.outcome, rec.OfKind(resilience.EventCall)[0].Outcome)
 		})
 	}
 }
@@ -247,9 +247,9 @@ func TestStreamTimeoutEndsTheStreamAsAFailure(t *testing.T) {
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.GreaterOrEqual(t, time.Since(start), 100*time.Millisecond)
 
-	require.Eventually(t, func() bool { return len(rec.of(resilience.EventCall)) == 1 }, 2*time.Second, time.Millisecond)
-	assert.Equal(t, resilience.Failure, rec.of(resilience.EventCall)[0].Outcome)
-	timeouts := rec.of(resilience.EventTimeout)
+	require.Eventually(t, func() bool { return len(rec.OfKind(resilience.EventCall)) == 1 }, 2*time.Second, time.Millisecond)
+	assert.Equal(t, resilience.Failure, rec.OfKind(resilience.EventCall)[0].Outcome)
+	timeouts := rec.OfKind(resilience.EventTimeout)
 	require.Len(t, timeouts, 1)
 	assert.Equal(t, watchMethod, timeouts[0].Key)
 	assert.ErrorIs(t, timeouts[0].Err, timeout.ErrTimeout)
@@ -315,11 +315,11 @@ func TestManyStreamsEndingEveryWayReleaseEverySlot(t *testing.T) {
 	wg.Wait()
 	bh := ic.Bulkhead(watchMethod)
 	require.Eventually(t, func() bool { return bh.InFlight() == 0 }, 2*time.Second, time.Millisecond)
-	assert.Len(t, rec.of(resilience.EventAcquire), streams)
-	assert.Len(t, rec.of(resilience.EventRelease), streams)
-	require.Eventually(t, func() bool { return len(rec.of(resilience.EventCall)) == streams }, 2*time.Second, time.Millisecond)
+	assert.Len(t, rec.OfKind(resilience.EventAcquire), streams)
+	assert.Len(t, rec.OfKind(resilience.EventRelease), streams)
+	require.Eventually(t, func() bool { return len(rec.OfKind(resilience.EventCall)) == streams }, 2*time.Second, time.Millisecond)
 	assert.Zero(t, ic.Breakers().Get(watchMethod).Counts().TotalFailures)
-	for _, ev := range rec.of(resilience.EventCall) {
+	for _, ev := range rec.OfKind(resilience.EventCall) {
 		if ev.Outcome == resilience.Failure {
 			t.Errorf("a stream was recorded as a failure: %v", ev.Err)
 		}

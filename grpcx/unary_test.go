@@ -135,7 +135,7 @@ func TestBreakerRecoversThroughHalfOpen(t *testing.T) {
 	require.NoError(t, check())
 	assert.Equal(t, []string{
 		"closed>open", "open>half-open", "half-open>open", "open>half-open", "half-open>closed",
-	}, rec.transitions(checkMethod))
+	}, transitions(rec, checkMethod))
 }
 
 func TestServerSeesTheEarlierDeadline(t *testing.T) {
@@ -216,7 +216,7 @@ func TestPolicyTimeoutIsAFailureAndTheCallersIsNot(t *testing.T) {
 				assert.ErrorIs(t, err, context.DeadlineExceeded)
 			}
 			assert.Equal(t, tc.wantFailures, ic.Breakers().Get(checkMethod).Counts().TotalFailures)
-			timeouts := rec.of(resilience.EventTimeout)
+			timeouts := rec.OfKind(resilience.EventTimeout)
 			require.Len(t, timeouts, int(tc.wantFailures))
 			for _, ev := range timeouts {
 				assert.Equal(t, checkMethod, ev.Key)
@@ -376,7 +376,7 @@ func TestUnaryFallbackFillsTheReply(t *testing.T) {
 			}
 			require.Len(t, answered, 2)
 			assert.Equal(t, codes.Unavailable, status.Code(answered[0]))
-			fallbacks := rec.of(resilience.EventFallback)
+			fallbacks := rec.OfKind(resilience.EventFallback)
 			require.Len(t, fallbacks, 2)
 			assert.Equal(t, checkMethod, fallbacks[0].Key)
 			if strings.Contains(tc.name, "refusal") {

@@ -200,7 +200,7 @@ func TestRetryAfterSetsOpenDuration(t *testing.T) {
 			assert.LessOrEqual(t, re.RetryAfter(), tt.max)
 
 			// The breaker saw the response as a *StatusError with the hint.
-			calls := rec.kind(resilience.EventCall)
+			calls := rec.OfKind(resilience.EventCall)
 			require.Len(t, calls, 1)
 			var se *httpx.StatusError
 			require.ErrorAs(t, calls[0].Err, &se)

@@ -124,7 +124,7 @@ func TestBulkheadPerKey(t *testing.T) {
 
 	require.NoError(t, held.Body.Close())
 	assert.Equal(t, map[string]int{keyA: 0, keyB: 0}, inFlight(tr))
-	rejected := rec.kind(resilience.EventRejected)
+	rejected := rec.OfKind(resilience.EventRejected)
 	require.Len(t, rejected, 1)
 	assert.Equal(t, keyA, rejected[0].Key, "per-key bulkheads report their key")
 }

@@ -76,7 +76,7 @@ func TestFallbackAnswers(t *testing.T) {
 			assert.Equal(t, "cache", resp.Header.Get("X-From"))
 			require.Len(t, asked, 1)
 			tt.wantErr(t, asked[0])
-			fb := rec.kind(resilience.EventFallback)
+			fb := rec.OfKind(resilience.EventFallback)
 			require.Len(t, fb, 1)
 			assert.Equal(t, httpx.HostKey(mustRequest(t, s.URL)), fb[0].Key)
 			assert.Equal(t, asked[0], fb[0].Err)

@@ -7,15 +7,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/go-resilience/resilience"
 	"github.com/go-resilience/resilience/httpx"
+	"github.com/go-resilience/resilience/internal/eventlog"
 )
 
 // protos are the protocols every behaviour is checked with.
@@ -134,25 +133,4 @@ func fetch(t *testing.T, c *http.Client, url string) (int, error) {
 }
 
 // recorder is an Observer that keeps every event.
-type recorder struct {
-	mu     sync.Mutex
-	events []resilience.Event
-}
-
-func (r *recorder) Observe(e resilience.Event) {
-	r.mu.Lock()
-	r.events = append(r.events, e)
-	r.mu.Unlock()
-}
-
-func (r *recorder) kind(k resilience.EventKind) []resilience.Event {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []resilience.Event
-	for _, e := range r.events {
-		if e.Kind == k {
-			out = append(out, e)
-		}
-	}
-	return out
-}
+type recorder = eventlog.Recorder

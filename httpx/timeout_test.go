@@ -107,7 +107,7 @@ func TestStalledBodyIsCutAtDeadline(t *testing.T) {
 			require.ErrorIs(t, err, context.DeadlineExceeded)
 			assert.GreaterOrEqual(t, elapsed, d)
 			assert.Less(t, elapsed, d+2*time.Second, "cut at the deadline, not later")
-			events := rec.kind(resilience.EventTimeout)
+			events := rec.OfKind(resilience.EventTimeout)
 			require.Len(t, events, 1, "one timeout, reported once")
 			assert.Equal(t, "httpx", events[0].Policy)
 			assert.Equal(t, httpx.HostKey(mustRequest(t, s.URL)), events[0].Key)
@@ -156,7 +156,7 @@ func TestHungServerCallsReturnAtDeadline(t *testing.T) {
 				assert.GreaterOrEqual(t, took[i], d)
 				assert.Less(t, took[i], d+2*time.Second)
 			}
-			assert.Len(t, rec.kind(resilience.EventTimeout), n)
+			assert.Len(t, rec.OfKind(resilience.EventTimeout), n)
 			brk := tr.Breakers().Get(httpx.HostKey(mustRequest(t, s.URL)))
 			assert.EqualValues(t, n, brk.Counts().TotalFailures, "a hung server is a failing one")
 

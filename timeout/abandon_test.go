@@ -37,7 +37,7 @@ func TestAbandonReturnsOnTimeAndCountsTheCallUntilItReturns(t *testing.T) {
 		assert.ErrorIs(t, err, context.DeadlineExceeded)
 		assert.EqualError(t, err, `timeout "db": deadline exceeded`)
 		assert.Equal(t, 1, p.Abandoned(), "counted before Execute returned")
-		es := rec.take()
+		es := rec.Take()
 		require.Len(t, es, 2)
 		assert.Equal(t, resilience.EventTimeout, es[0].Kind)
 		assert.Equal(t, resilience.EventAbandon, es[1].Kind)
@@ -49,7 +49,7 @@ func TestAbandonReturnsOnTimeAndCountsTheCallUntilItReturns(t *testing.T) {
 		time.Sleep(time.Millisecond)
 		synctest.Wait()
 		assert.Zero(t, p.Abandoned(), "back to zero once it returned")
-		es = rec.take()
+		es = rec.Take()
 		require.Len(t, es, 1)
 		assert.Equal(t, resilience.EventAbandonDone, es[0].Kind)
 		assert.Same(t, errBoom, es[0].Err)
@@ -65,7 +65,7 @@ func TestAbandonCapRefusesNewCallsFast(t *testing.T) {
 			assert.ErrorIs(t, p.Execute(ctx, stubborn(time.Second, nil)), timeout.ErrTimeout)
 		}
 		assert.Equal(t, 2, p.Abandoned())
-		rec.take()
+		rec.Take()
 
 		start := time.Now()
 		ran := false
@@ -75,7 +75,7 @@ func TestAbandonCapRefusesNewCallsFast(t *testing.T) {
 		assert.Same(t, timeout.ErrTooManyAbandoned, err)
 		assert.ErrorIs(t, err, resilience.ErrRejected)
 		assert.Equal(t, resilience.Ignored, resilience.Classifier(nil).Classify(ctx, err))
-		assert.Equal(t, []resilience.EventKind{resilience.EventRejected}, rec.kinds())
+		assert.Equal(t, []resilience.EventKind{resilience.EventRejected}, rec.Kinds())
 
 		time.Sleep(time.Second) // the abandoned calls return
 		synctest.Wait()
@@ -126,7 +126,7 @@ func TestAbandonModePassesResultsBeforeTheDeadline(t *testing.T) {
 		assert.NoError(t, p.Execute(ctx, stubborn(50*time.Millisecond, nil)))
 		assert.Same(t, errBoom, p.Execute(ctx, stubborn(99*time.Millisecond, errBoom)))
 		assert.Zero(t, p.Abandoned())
-		assert.Empty(t, rec.kinds())
+		assert.Empty(t, rec.Kinds())
 
 		// A cooperative callee ends at the deadline, as Execute returns:
 		// usually before, so it is not abandoned at all, at worst for an
@@ -151,7 +151,7 @@ func TestAbandonModeCallerCancellationAbandonsWithTheCallersError(t *testing.T) 
 		assert.Equal(t, 30*time.Millisecond, time.Since(start))
 		assert.Equal(t, context.Canceled, err)
 		assert.Equal(t, 1, p.Abandoned())
-		assert.Equal(t, []resilience.EventKind{resilience.EventAbandon}, rec.kinds())
+		assert.Equal(t, []resilience.EventKind{resilience.EventAbandon}, rec.Kinds())
 		time.Sleep(time.Second)
 		synctest.Wait()
 		assert.Zero(t, p.Abandoned())

@@ -116,7 +116,7 @@ func TestCooperativeCalleeEndsAtTheDeadline(t *testing.T) {
 				assert.ErrorIs(t, err, calleeErr, "the callee's error stays reachable")
 				assert.NotErrorIs(t, err, resilience.ErrRejected)
 				assert.EqualError(t, err, tc.message)
-				es := rec.take()
+				es := rec.Take()
 				require.Len(t, es, 1)
 				assert.Equal(t, resilience.EventTimeout, es[0].Kind)
 				assert.Equal(t, "db", es[0].Policy)
@@ -142,7 +142,7 @@ func TestCooperativeResultsBeforeTheDeadlinePassThrough(t *testing.T) {
 			time.Sleep(time.Second)
 			return nil
 		}))
-		assert.Empty(t, rec.kinds())
+		assert.Empty(t, rec.Kinds())
 	})
 }
 
@@ -169,7 +169,7 @@ func TestCallerDeadlineNoLaterThanPolicyPassesContextUnchanged(t *testing.T) {
 				assert.Equal(t, tc.caller, time.Since(start))
 				assert.Equal(t, context.DeadlineExceeded, err, "the caller's own error")
 				assert.NotErrorIs(t, err, timeout.ErrTimeout)
-				assert.Empty(t, rec.kinds())
+				assert.Empty(t, rec.Kinds())
 				assert.Equal(t, resilience.Ignored, resilience.Classifier(nil).Classify(ctx, err))
 			})
 		})
@@ -199,7 +199,7 @@ func TestCallerCancellationReturnsTheCallersError(t *testing.T) {
 		err := p.Execute(ctx, func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() })
 		assert.Equal(t, 30*time.Millisecond, time.Since(start))
 		assert.Same(t, context.Canceled, err)
-		assert.Empty(t, rec.kinds())
+		assert.Empty(t, rec.Kinds())
 		assert.Equal(t, resilience.Ignored, resilience.Classifier(nil).Classify(ctx, err))
 	})
 }
