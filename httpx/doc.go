@@ -53,7 +53,9 @@
 // As with any http.Client, close every response body. A body never closed
 // still lets go of its slot when the request's context ends (the timeout,
 // or the caller cancelling), through context.AfterFunc; no goroutine waits
-// per request.
+// per request. Until the base transport's RoundTrip has returned, though,
+// the slot is held however late that is, so the bulkhead bounds the
+// requests really in flight, not only those whose context is still live.
 //
 // The breaker records its outcome when the headers arrive: a body that
 // fails later (cut by the timeout, say) does not count against the host.
