@@ -50,10 +50,12 @@ func (b *Bulkhead) Acquire(ctx context.Context) error {
 // without a slot held is a bug in the caller: it panics if no slot at all is
 // taken, and otherwise frees a slot someone else holds.
 func (b *Bulkhead) Release() {
-	b.release()
 	if b.obs != nil {
+		// Reported before the slot is free: a waiter it is handed to, or
+		// whoever takes it next, reports its EventAcquire only after this.
 		b.observe(resilience.EventRelease, 0, nil)
 	}
+	b.release()
 }
 
 func (b *Bulkhead) release() {
