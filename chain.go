@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+
+	"github.com/go-resilience/resilience/internal/step"
 )
 
 // wrapper is implemented by policies that can run another policy inside
@@ -30,9 +32,13 @@ type wrapper interface {
 // compose without allocating per call: any policy with a method
 // Wrap(next Policy) Policy is composed through it. Any other Policy (a
 // PolicyFunc, say) costs one small allocation per call for the closure that
-// runs the rest of the chain, unless it is the innermost.
+// runs the rest of the chain, unless it is the innermost. A chain made only
+// of this module's policies (timeout in abandon mode aside) also lets Do run
+// fn without the one small object it otherwise needs per call: through such
+// a chain, Do allocates nothing of its own. A Chain among the elements is
+// spliced in, as if its own elements had been given.
 //
-// Chain() runs calls directly; Chain(p) is p. A nil element (a nil interface,
+// Chain() runs calls directly; Chain(p) behaves as p. A nil element (a nil interface,
 // or a nil pointer, func or map inside one) does not panic: every call
 // through the chain returns an error matching ErrNilPolicy that names its
 // position, without running the call.
@@ -44,6 +50,7 @@ func Chain(policies ...Policy) Policy {
 			return refuse{fmt.Errorf("%w: Chain element %d of %d", ErrNilPolicy, i, len(policies))}
 		}
 	}
+	policies = flatten(policies)
 	if len(policies) == 0 {
 		return direct{}
 	}
@@ -55,7 +62,62 @@ func Chain(policies ...Policy) Policy {
 			next = layer{outer: policies[i], next: next}
 		}
 	}
+	if layers := layersOf(policies); layers != nil {
+		return &steps{Policy: next, policies: policies, layers: layers}
+	}
 	return next
+}
+
+// steps is a Chain of this module's policies, which Do runs in two steps
+// per policy (see internal/step): Policy is the chain composed for Execute,
+// layers the same policies for Do.
+type steps struct {
+	Policy
+	policies []Policy
+	layers   []step.Layer
+}
+
+// flatten splices the elements of nested Chains into policies.
+func flatten(policies []Policy) []Policy {
+	n := 0
+	for _, p := range policies {
+		if s, ok := p.(*steps); ok {
+			n += len(s.policies)
+		} else {
+			n++
+		}
+	}
+	if n == len(policies) {
+		return policies
+	}
+	flat := make([]Policy, 0, n)
+	for _, p := range policies {
+		if s, ok := p.(*steps); ok {
+			flat = append(flat, s.policies...)
+		} else {
+			flat = append(flat, p)
+		}
+	}
+	return flat
+}
+
+// layersOf returns the two-step forms of policies, or nil when one of
+// them has none.
+func layersOf(policies []Policy) []step.Layer {
+	layers := make([]step.Layer, len(policies))
+	for i, p := range policies {
+		w, ok := p.(wrapper)
+		if !ok {
+			return nil
+		}
+		// Wrap's result is the policy's own unexported type; it implements
+		// Layer when the policy can run a call in two steps. direct{}, not
+		// nil, so that a user's Wrap is never handed nil.
+		if layers[i], ok = w.Wrap(direct{}).(step.Layer); !ok {
+			return nil
+		}
+	}
+	return layers
 }
 
 func isNil(p Policy) bool {

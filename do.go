@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"sync"
+
+	"github.com/go-resilience/resilience/internal/step"
 )
 
 // Do runs fn under p and returns fn's result with the error p.Execute
@@ -15,14 +17,19 @@ import (
 // once, the result of the last run that returned before Execute did is kept.
 // When p is nil Do returns an error matching ErrNilPolicy and does not call fn.
 //
-// Do allocates one small object per call. It finds fn again through the
-// context the policy passes on, so a policy must call its call with a context
-// derived from the one it was given (every policy in this module does); if
-// it does not, Do returns an error and fn is not run.
+// Through a Chain of this module's policies, Do allocates nothing of its
+// own: it calls fn itself, between the policies' two steps. Through any
+// other Policy it allocates one small object per call, and finds fn again
+// through the context the policy passes on, so such a policy must call its
+// call with a context derived from the one it was given; if it does not, Do
+// returns an error and fn is not run.
 func Do[T any](ctx context.Context, p Policy, fn func(context.Context) (T, error)) (T, error) {
 	var zero T
 	if p == nil {
 		return zero, ErrNilPolicy
+	}
+	if s, ok := p.(*steps); ok {
+		return doSteps(ctx, s.layers, fn)
 	}
 	c := &doCtx[T]{Context: ctx, fn: fn}
 	err := p.Execute(c, runDo)
@@ -34,6 +41,31 @@ func Do[T any](ctx context.Context, p Policy, fn func(context.Context) (T, error
 		return zero, err
 	}
 	return v, err
+}
+
+// doSteps runs fn inside layers, outermost first: each admits the call,
+// then fn runs here, then each finishes it, innermost first. A layer that
+// refuses ends the call with its error, after the layers outside it have
+// finished it with that error, as Execute would.
+func doSteps[T any](ctx context.Context, layers []step.Layer, fn func(context.Context) (T, error)) (T, error) {
+	if len(layers) == 0 {
+		return fn(ctx)
+	}
+	l := layers[0]
+	inner, t, err := l.Enter(ctx)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	exited := false
+	defer func() {
+		if !exited { // fn or a layer inside panicked: give back what l holds
+			l.Exit(ctx, inner, t, nil, true)
+		}
+	}()
+	v, err := doSteps(inner, layers[1:], fn)
+	exited = true
+	return v, l.Exit(ctx, inner, t, err, false)
 }
 
 // errLostDo is returned to a policy that called Do's call with a context not

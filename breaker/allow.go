@@ -4,8 +4,6 @@ import (
 	"context"
 	"sync/atomic"
 	"time"
-
-	"github.com/go-resilience/resilience"
 )
 
 // Allow is Execute in two steps, for calls that do not fit in a function:
@@ -20,20 +18,11 @@ import (
 // (about two small objects per call let through); Execute does not. It is
 // safe for concurrent use, and done may be called from any goroutine.
 func (b *Breaker) Allow(ctx context.Context) (done func(err error), err error) {
-	r := b.rec.Load()
-	if r.state != Closed {
-		var rej *RejectedError
-		if r, rej = b.admit(r); rej != nil {
-			return nil, b.refuse(rej)
-		}
-		if b.npending.Load() != 0 {
-			b.report()
-		}
+	r, start, err := b.enter()
+	if err != nil {
+		return nil, err
 	}
-	t := &ticket{b: b, r: r, ctx: ctx}
-	if b.s.timed {
-		t.start = b.s.clock()
-	}
+	t := &ticket{b: b, r: r, ctx: ctx, start: start}
 	return t.done, nil
 }
 
@@ -42,38 +31,12 @@ type ticket struct {
 	b        *Breaker
 	r        *period
 	ctx      context.Context
-	start    time.Duration // b.s.clock() when let through
+	start    time.Duration // b.s.clock() when let through, if timed
 	finished atomic.Bool
 }
 
 func (t *ticket) done(err error) {
-	if !t.finished.CompareAndSwap(false, true) {
-		return
-	}
-	b, r := t.b, t.r
-	var latency time.Duration
-	if b.s.timed {
-		latency = b.s.clock() - t.start
-	}
-	outcome, mark := b.classify(t.ctx, err, latency)
-	if r.state != ForcedClosed && b.rec.Load() == r {
-		// Report the outcome to gobreaker as a call that returns it at
-		// once, unless the state has moved on since Allow (gobreaker drops
-		// results from an earlier state the same way).
-		_, _ = r.inst.cb.Execute(func() (struct{}, error) {
-			if b.rec.Load() != r {
-				return struct{}{}, errIgnored
-			}
-			return struct{}{}, mark
-		})
-	}
-	if outcome == resilience.Ignored && r.state == HalfOpen {
-		r.probes.Add(^uint32(0))
-	}
-	if b.s.observer != nil {
-		b.s.observer.Observe(resilience.Event{Kind: resilience.EventCall, Policy: b.s.name, Key: b.key, Outcome: outcome, Latency: latency, Err: err})
-	}
-	if b.npending.Load() != 0 {
-		b.report()
+	if t.finished.CompareAndSwap(false, true) {
+		t.b.exit(t.ctx, t.r, t.start, err, false)
 	}
 }

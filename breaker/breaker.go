@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/go-resilience/resilience"
+	"github.com/go-resilience/resilience/internal/step"
 	"github.com/sony/gobreaker/v2"
 )
 
@@ -62,6 +63,24 @@ type period struct {
 	rej *RejectedError
 	// probes counts the probes out in a HalfOpen period.
 	probes atomic.Uint32
+	// near is set by a timer shortly before until: until then, a call
+	// need not read the clock to know that the period goes on.
+	near atomic.Bool
+}
+
+// maxLead bounds how long before a period's end its timer sets near.
+const maxLead = 5 * time.Millisecond
+
+// withTimer returns p, an Open or HalfOpen period lasting d, with its timer
+// started. The timer fires a little before the end, so that near is set
+// by the time the end comes even when its goroutine runs late; and under
+// testing/synctest, where time moves on only once every goroutine (the
+// timer's too) is blocked, it is always set by then. Reading time.Now on
+// every refused call would cost more than the rest of the refusal.
+func (p *period) withTimer(d time.Duration) *period {
+	lead := min(d/2, maxLead)
+	time.AfterFunc(d-lead, func() { p.near.Store(true) })
+	return p
 }
 
 type transition struct{ from, to State }
@@ -122,6 +141,21 @@ func (w wrapped) Execute(ctx context.Context, call func(context.Context) error) 
 	return w.b.execute(ctx, w.next, call)
 }
 
+// Enter and Exit are execute in two steps, for resilience.Do (see
+// internal/step).
+func (w wrapped) Enter(ctx context.Context) (context.Context, step.Ticket, error) {
+	r, start, err := w.b.enter()
+	if err != nil {
+		return ctx, step.Ticket{}, err
+	}
+	return ctx, step.Ticket{P: r, N: int64(start)}, nil
+}
+
+func (w wrapped) Exit(ctx, _ context.Context, t step.Ticket, err error, panicked bool) error {
+	w.b.exit(ctx, t.P.(*period), time.Duration(t.N), err, panicked)
+	return err
+}
+
 func run(ctx context.Context, next resilience.Policy, call func(context.Context) error) error {
 	if next == nil {
 		return call(ctx)
@@ -133,60 +167,87 @@ func run(ctx context.Context, next resilience.Policy, call func(context.Context)
 var errCallPanicked = errors.New("breaker: call panicked")
 
 func (b *Breaker) execute(ctx context.Context, next resilience.Policy, call func(context.Context) error) error {
+	r, start, err := b.enter()
+	if err != nil {
+		return err
+	}
+	returned := false
+	defer func() {
+		if !returned {
+			b.exit(ctx, r, start, nil, true)
+		}
+	}()
+	err = run(ctx, next, call)
+	returned = true
+	b.exit(ctx, r, start, err, false)
+	return err
+}
+
+// enter admits a call, or refuses it (the refusal counted and reported).
+// It returns the period the call runs in and, when the call is to be
+// timed, when it started (b.s.clock()).
+func (b *Breaker) enter() (*period, time.Duration, error) {
 	r := b.rec.Load()
 	if r.state != Closed {
 		var rej *RejectedError
 		if r, rej = b.admit(r); rej != nil {
-			return b.refuse(rej)
+			return nil, 0, b.refuse(rej)
 		}
 		if b.npending.Load() != 0 {
 			b.report() // open to half-open: say so before the probe runs
-		}
-		if r.state == ForcedClosed {
-			return b.bypass(ctx, next, call)
+			if cur := b.rec.Load(); cur != r && cur.rej != nil {
+				// A callback moved the breaker on (forced it open, say):
+				// refuse as the new state does.
+				if r.state == HalfOpen {
+					r.probes.Add(^uint32(0))
+				}
+				return nil, 0, b.refuse(cur.rej)
+			}
 		}
 	}
+	var start time.Duration
+	if b.timed(r) {
+		start = b.s.clock()
+	}
+	return r, start, nil
+}
 
+// timed reports whether a call in r needs its latency: to judge it slow,
+// or for the Observer (which also sees calls of a forced-closed breaker).
+func (b *Breaker) timed(r *period) bool {
+	if r.state == ForcedClosed {
+		return b.s.observer != nil
+	}
+	return b.s.timed
+}
+
+// exit records the outcome of a call that enter let through in r: err,
+// or a failure when it panicked (or exited its goroutine). A call let
+// through while the breaker was forced closed is observed, not counted.
+// Outcomes reach gobreaker as a call that returns them at once, unless the
+// state has moved on since the call was let through (gobreaker drops
+// results from an earlier state the same way).
+func (b *Breaker) exit(ctx context.Context, r *period, start time.Duration, err error, panicked bool) {
+	var latency time.Duration
+	if b.timed(r) {
+		latency = b.s.clock() - start
+	}
 	var (
-		err      error
-		outcome  resilience.Outcome
-		start    time.Duration
-		latency  time.Duration
-		ran      bool
-		returned bool
-		refused  *RejectedError
+		outcome resilience.Outcome
+		mark    error
 	)
-	defer func() {
-		if !returned {
-			b.panicked(ran, latency, start)
-		}
-	}()
-	_, _ = r.inst.cb.Execute(func() (struct{}, error) {
-		if cur := b.rec.Load(); cur != r && cur.state != Closed && cur.state != ForcedClosed {
-			// The breaker left r's state after this call was admitted
-			// to it: refuse as the new state does.
-			refused = cur.rej
-			return struct{}{}, errIgnored
-		}
-		ran = true
-		if b.s.timed {
-			start = b.s.clock()
-		}
-		err = run(ctx, next, call)
-		if b.s.timed {
-			latency = b.s.clock() - start
-		}
-		var mark error
+	if panicked {
+		outcome, mark, err = resilience.Failure, errFailure, errCallPanicked
+	} else {
 		outcome, mark = b.classify(ctx, err, latency)
-		return struct{}{}, mark
-	})
-	returned = true
-
-	if !ran {
-		if refused == nil {
-			refused = b.gobreakerRefusal(r)
-		}
-		return b.refuse(refused)
+	}
+	if r.state != ForcedClosed && b.rec.Load() == r {
+		_, _ = r.inst.cb.Execute(func() (struct{}, error) {
+			if b.rec.Load() != r {
+				return struct{}{}, errIgnored
+			}
+			return struct{}{}, mark
+		})
 	}
 	if outcome == resilience.Ignored && r.state == HalfOpen {
 		r.probes.Add(^uint32(0)) // an ignored probe gives its place back
@@ -197,7 +258,6 @@ func (b *Breaker) execute(ctx context.Context, next resilience.Policy, call func
 	if b.npending.Load() != 0 {
 		b.report()
 	}
-	return err
 }
 
 // classify returns the outcome of a call and the marker that tells
@@ -230,54 +290,6 @@ type retryAfterError interface {
 	RetryAfter() time.Duration
 }
 
-// panicked reports a call that panicked (gobreaker has counted it as a
-// failure) or exited its goroutine.
-func (b *Breaker) panicked(ran bool, latency, start time.Duration) {
-	if ran && b.s.observer != nil {
-		if b.s.timed && latency == 0 {
-			latency = b.s.clock() - start
-		}
-		b.s.observer.Observe(resilience.Event{Kind: resilience.EventCall, Policy: b.s.name, Key: b.key, Outcome: resilience.Failure, Latency: latency, Err: errCallPanicked})
-	}
-	if b.npending.Load() != 0 {
-		b.report()
-	}
-}
-
-// bypass runs a call while the breaker is forced closed: uncounted, but
-// observed.
-func (b *Breaker) bypass(ctx context.Context, next resilience.Policy, call func(context.Context) error) error {
-	if b.s.observer == nil {
-		return run(ctx, next, call)
-	}
-	start := b.s.clock()
-	returned := false
-	defer func() {
-		if !returned {
-			b.panicked(true, 0, start)
-		}
-	}()
-	err := run(ctx, next, call)
-	returned = true
-	latency := b.s.clock() - start
-	outcome, _ := b.classify(ctx, err, latency)
-	b.s.observer.Observe(resilience.Event{Kind: resilience.EventCall, Policy: b.s.name, Key: b.key, Outcome: outcome, Latency: latency, Err: err})
-	return err
-}
-
-// gobreakerRefusal is the refusal for a call that our state admitted but
-// gobreaker did not (it changed state in between).
-func (b *Breaker) gobreakerRefusal(r *period) *RejectedError {
-	if r.state == HalfOpen {
-		r.probes.Add(^uint32(0))
-		return r.rej
-	}
-	if cur := b.rec.Load(); cur.rej != nil {
-		return cur.rej
-	}
-	return newRejectedError(b.s.name, b.key, Open, time.Time{}) // unreachable in practice
-}
-
 // refuse counts and reports a refusal, and returns it.
 func (b *Breaker) refuse(rej *RejectedError) error {
 	b.rejected.Add(1)
@@ -303,12 +315,14 @@ func (b *Breaker) admit(r *period) (*period, *RejectedError) {
 		case ForcedOpen:
 			return r, r.rej
 		}
-		if now.IsZero() {
-			now = time.Now()
-		}
-		if !now.Before(r.until) {
-			r = b.advance(r, now)
-			continue
+		if r.near.Load() {
+			if now.IsZero() {
+				now = time.Now()
+			}
+			if !now.Before(r.until) {
+				r = b.advance(r, now)
+				continue
+			}
 		}
 		if r.state == Open {
 			return r, r.rej
@@ -344,8 +358,8 @@ func (b *Breaker) advance(r *period, now time.Time) *period {
 	var next *period
 	if r.state == Open {
 		until := now.Add(b.s.halfOpenTimeout)
-		next = &period{state: HalfOpen, inst: r.inst, until: until, step: r.step,
-			rej: newRejectedError(b.s.name, b.key, HalfOpen, until)}
+		next = (&period{state: HalfOpen, inst: r.inst, until: until, step: r.step,
+			rej: newRejectedError(b.s.name, b.key, HalfOpen, until)}).withTimer(b.s.halfOpenTimeout)
 	} else {
 		next = b.openPeriod(r, fresh, 0, now)
 	}
@@ -373,8 +387,8 @@ func (b *Breaker) openPeriod(cur *period, inst *instance, hint time.Duration, no
 		}
 	}
 	until := now.Add(d)
-	return &period{state: Open, inst: inst, until: until, step: step,
-		rej: newRejectedError(b.s.name, b.key, Open, until)}
+	return (&period{state: Open, inst: inst, until: until, step: step,
+		rej: newRejectedError(b.s.name, b.key, Open, until)}).withTimer(d)
 }
 
 // changed is gobreaker's OnStateChange, called under gobreaker's mutex:

@@ -45,8 +45,8 @@ func (s State) String() string {
 // and in Closed with a FailureRate they cover the rolling Window. Rejected
 // counts every refusal since the breaker was made.
 type Counts struct {
-	// Requests is how many calls were let through (still running ones
-	// included).
+	// Requests is how many calls have been counted: a call let through is
+	// counted when it finishes, whatever its outcome.
 	Requests uint32
 	// TotalSuccesses, TotalFailures and TotalIgnored count finished calls
 	// by outcome.

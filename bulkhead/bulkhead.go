@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/go-resilience/resilience"
+	"github.com/go-resilience/resilience/internal/step"
 )
 
 // Config configures a Bulkhead. Only MaxConcurrent has no usable zero value.
@@ -112,6 +113,17 @@ type wrapped struct {
 
 func (w wrapped) Execute(ctx context.Context, call func(context.Context) error) error {
 	return w.b.execute(ctx, w.next, call)
+}
+
+// Enter and Exit are execute in two steps, for resilience.Do (see
+// internal/step).
+func (w wrapped) Enter(ctx context.Context) (context.Context, step.Ticket, error) {
+	return ctx, step.Ticket{}, w.b.Acquire(ctx)
+}
+
+func (w wrapped) Exit(_, _ context.Context, _ step.Ticket, err error, _ bool) error {
+	w.b.Release()
+	return err
 }
 
 func (b *Bulkhead) execute(ctx context.Context, next resilience.Policy, call func(context.Context) error) error {

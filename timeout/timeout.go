@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/go-resilience/resilience"
+	"github.com/go-resilience/resilience/internal/step"
 )
 
 // Config configures a Timeout. Only Timeout has no usable zero value.
@@ -115,9 +116,14 @@ func (t *Timeout) Execute(ctx context.Context, call func(context.Context) error)
 // resilience.Chain composes the library's policies with it. Wrap(nil)
 // behaves as t.
 func (t *Timeout) Wrap(next resilience.Policy) resilience.Policy {
+	if t.maxAbandoned > 0 {
+		return abandoning{t, next}
+	}
 	return wrapped{t, next}
 }
 
+// wrapped is a cooperative Timeout around next. It also runs a call in two
+// steps, for resilience.Do (see internal/step).
 type wrapped struct {
 	t    *Timeout
 	next resilience.Policy
@@ -125,6 +131,33 @@ type wrapped struct {
 
 func (w wrapped) Execute(ctx context.Context, call func(context.Context) error) error {
 	return w.t.execute(ctx, w.next, call)
+}
+
+func (w wrapped) Enter(ctx context.Context) (context.Context, step.Ticket, error) {
+	cctx, cancel := w.t.enter(ctx)
+	return cctx, step.Ticket{P: cancel}, nil
+}
+
+func (w wrapped) Exit(ctx, cctx context.Context, tk step.Ticket, err error, panicked bool) error {
+	cancel, _ := tk.P.(context.CancelFunc)
+	if panicked {
+		if cancel != nil {
+			cancel()
+		}
+		return nil
+	}
+	return w.t.exit(ctx, cctx, cancel, err)
+}
+
+// abandoning is a Timeout in abandon mode around next: it has no two-step
+// form, since the call may outlive Execute.
+type abandoning struct {
+	t    *Timeout
+	next resilience.Policy
+}
+
+func (a abandoning) Execute(ctx context.Context, call func(context.Context) error) error {
+	return a.t.execute(ctx, a.next, call)
 }
 
 func run(ctx context.Context, next resilience.Policy, call func(context.Context) error) error {
@@ -138,12 +171,33 @@ func (t *Timeout) execute(ctx context.Context, next resilience.Policy, call func
 	if t.maxAbandoned > 0 {
 		return t.executeAbandon(ctx, next, call)
 	}
-	if t.callerFirst(ctx) {
+	cctx, cancel := t.enter(ctx)
+	if cancel == nil {
 		return run(ctx, next, call)
 	}
-	cctx, cancel := context.WithTimeoutCause(ctx, t.d, ErrTimeout)
 	defer cancel()
 	return t.result(ctx, cctx, run(cctx, next, call))
+}
+
+// enter returns the context a cooperative call runs with, and the cancel
+// func of the deadline it adds; none (ctx itself and a nil cancel) when
+// ctx's own deadline comes first.
+func (t *Timeout) enter(ctx context.Context) (context.Context, context.CancelFunc) {
+	if t.callerFirst(ctx) {
+		return ctx, nil
+	}
+	return context.WithTimeoutCause(ctx, t.d, ErrTimeout)
+}
+
+// exit is what a cooperative call made with the context and cancel func
+// from enter returns for err.
+func (t *Timeout) exit(ctx, cctx context.Context, cancel context.CancelFunc, err error) error {
+	if cancel == nil {
+		return err
+	}
+	err = t.result(ctx, cctx, err)
+	cancel()
+	return err
 }
 
 // callerFirst reports whether ctx's own deadline comes no later than the

@@ -1,0 +1,37 @@
+// Package step lets resilience.Do run the call of a Chain of this module's
+// policies in its own frame, in two steps per policy: each admits the call
+// (Enter) and then finishes it (Exit). Do can then call fn itself and keep
+// its typed result in a local variable, so a call through such a chain
+// needs no closure and no per-call object to carry the result.
+//
+// A policy offers it on the value its Wrap method returns, a type of its own
+// package that users never see. Enter followed by the call and Exit must
+// behave exactly as Execute does; the policies implement Execute with the
+// same code.
+package step
+
+import "context"
+
+// A Layer is one policy of a Chain, run in two steps.
+type Layer interface {
+	// Enter admits a call made with ctx. It returns the context for what
+	// runs inside (ctx, or one derived from it) and a Ticket for Exit, or
+	// the error Execute would return when it refuses: then nothing runs
+	// inside and Exit is not called.
+	Enter(ctx context.Context) (context.Context, Ticket, error)
+
+	// Exit finishes a call Enter admitted: ctx is the context given to
+	// Enter, inner the one Enter returned, err what ran inside returned.
+	// It gives back what the call held and returns the error Execute
+	// would have returned. When what ran inside panicked (or exited its
+	// goroutine), panicked is true, err is nil and the result is unused:
+	// Exit gives back what the call held and lets the panic go on.
+	Exit(ctx, inner context.Context, t Ticket, err error, panicked bool) error
+}
+
+// A Ticket is what a Layer keeps between Enter and Exit, on the caller's
+// stack. P holds a pointer or a func (so storing it allocates nothing).
+type Ticket struct {
+	P any
+	N int64
+}
