@@ -84,9 +84,10 @@
 // the breaker (Name, Key) and the refusing State, and RetryAfter says how
 // long until the breaker lets calls through again (adapters send it as
 // Retry-After). One is made per state period and shared by the calls it
-// refuses, so a refusal costs no allocation, no lock and no reading of the
-// clock: about ten nanoseconds, most of it the atomic add that counts it
-// (Counts.Rejected).
+// refuses, so a refusal costs no allocation, no lock, no reading of the
+// clock and no write to memory other calls share: a few nanoseconds,
+// which do not grow when every core is refused at once. An Observer is
+// told of each refusal (metrics.Collector counts them).
 //
 // # Classification
 //

@@ -94,7 +94,7 @@ func ExampleBreaker_Allow() {
 	done(nil)
 	fmt.Printf("%+v\n", brk.Counts())
 	// Output:
-	// {Requests:1 TotalSuccesses:1 TotalFailures:0 TotalIgnored:0 ConsecutiveSuccesses:1 ConsecutiveFailures:0 Rejected:0}
+	// {Requests:1 TotalSuccesses:1 TotalFailures:0 TotalIgnored:0 ConsecutiveSuccesses:1 ConsecutiveFailures:0}
 }
 
 // A dependency's own hint of when to come back, such as HTTP Retry-After,

@@ -70,3 +70,8 @@ func (e *hinted) RetryAfter() time.Duration { return e.d }
 
 // recorder is an Observer that keeps every event.
 type recorder = eventlog.Recorder
+
+// observerFunc adapts a func to a resilience.Observer.
+type observerFunc func(resilience.Event)
+
+func (f observerFunc) Observe(e resilience.Event) { f(e) }

@@ -42,8 +42,9 @@ func (s State) String() string {
 //
 // Requests through ConsecutiveFailures count the current state only, as
 // gobreaker keeps them: they start from zero at every change of state,
-// and in Closed with a FailureRate they cover the rolling Window. Rejected
-// counts every refusal since the breaker was made.
+// and in Closed with a FailureRate they cover the rolling Window.
+// Refusals are not counted here: the Observer is told of each one
+// (resilience.EventRejected), and metrics.Collector counts them.
 type Counts struct {
 	// Requests is how many calls have been counted: a call let through is
 	// counted when it finishes, whatever its outcome.
@@ -57,6 +58,4 @@ type Counts struct {
 	// ignored calls neither extend nor break them.
 	ConsecutiveSuccesses uint32
 	ConsecutiveFailures  uint32
-	// Rejected is how many calls the breaker has refused since New.
-	Rejected uint64
 }
