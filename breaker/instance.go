@@ -67,9 +67,12 @@ func newInstance(b *Breaker, primed bool) *instance {
 func isSuccessful(err error) bool { return err == nil }
 
 func (inst *instance) isExcluded(err error) bool {
-	inst.hint = 0
 	if h, ok := err.(*hintedFailure); ok {
 		inst.hint = h.d
+	} else if inst.hint != 0 {
+		// Written only when it changes: inst.cb, on the same cache line,
+		// is read by every call, on every core.
+		inst.hint = 0
 	}
 	return err == errIgnored
 }
