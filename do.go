@@ -24,12 +24,17 @@ import (
 // call with a context derived from the one it was given; if it does not, Do
 // returns an error and fn is not run.
 func Do[T any](ctx context.Context, p Policy, fn func(context.Context) (T, error)) (T, error) {
+	if s, ok := p.(*steps); ok {
+		return doSteps(ctx, s.layers, fn)
+	}
+	return doAny(ctx, p, fn)
+}
+
+// doAny is Do through any Policy: fn and its result travel in a doCtx.
+func doAny[T any](ctx context.Context, p Policy, fn func(context.Context) (T, error)) (T, error) {
 	var zero T
 	if p == nil {
 		return zero, ErrNilPolicy
-	}
-	if s, ok := p.(*steps); ok {
-		return doSteps(ctx, s.layers, fn)
 	}
 	c := &doCtx[T]{Context: ctx, fn: fn}
 	err := p.Execute(c, runDo)

@@ -126,28 +126,37 @@ func (b *Breaker) Execute(ctx context.Context, call func(context.Context) error)
 // Wrap returns a Policy that runs next inside b: what resilience.Chain uses
 // to compose policies without a closure per call. next may be nil: the
 // result then behaves as b.
-func (b *Breaker) Wrap(next resilience.Policy) resilience.Policy { return wrapped{b, next} }
+func (b *Breaker) Wrap(next resilience.Policy) resilience.Policy { return &wrapped{b, next} }
 
 type wrapped struct {
 	b    *Breaker
 	next resilience.Policy
 }
 
-func (w wrapped) Execute(ctx context.Context, call func(context.Context) error) error {
+func (w *wrapped) Execute(ctx context.Context, call func(context.Context) error) error {
 	return w.b.execute(ctx, w.next, call)
 }
 
 // Enter and Exit are execute in two steps, for resilience.Do (see
 // internal/step).
-func (w wrapped) Enter(ctx context.Context) (context.Context, step.Ticket, error) {
-	r, start, err := w.b.enter()
+func (w *wrapped) Enter(ctx context.Context) (context.Context, step.Ticket, error) {
+	// enter's two fast cases, repeated here to save a call on each.
+	b := w.b
+	r := b.rec.Load()
+	switch {
+	case r.state == Closed && !b.s.timed:
+		return ctx, step.Ticket{P: r}, nil
+	case r.state == Open && !r.near.Load() && b.s.observer == nil && b.npending.Load() == 0:
+		return ctx, step.Ticket{}, r.rej
+	}
+	r, start, err := b.enterSlow(r)
 	if err != nil {
 		return ctx, step.Ticket{}, err
 	}
 	return ctx, step.Ticket{P: r, N: int64(start)}, nil
 }
 
-func (w wrapped) Exit(ctx, _ context.Context, t step.Ticket, err error, panicked bool) error {
+func (w *wrapped) Exit(ctx, _ context.Context, t step.Ticket, err error, panicked bool) error {
 	w.b.exit(ctx, t.P.(*period), time.Duration(t.N), err, panicked)
 	return err
 }
@@ -187,12 +196,12 @@ func (b *Breaker) execute(ctx context.Context, next resilience.Policy, call func
 func (b *Breaker) enter() (*period, time.Duration, error) {
 	r := b.rec.Load()
 	switch {
-	case r.state == Open && !r.near.Load():
-		return nil, 0, b.refuse(r.rej)
-	case r.state != Closed || b.s.timed:
-		return b.enterSlow(r)
+	case r.state == Closed && !b.s.timed:
+		return r, 0, nil
+	case r.state == Open && !r.near.Load() && b.s.observer == nil && b.npending.Load() == 0:
+		return nil, 0, r.rej // nothing to report
 	}
-	return r, 0, nil
+	return b.enterSlow(r)
 }
 
 func (b *Breaker) enterSlow(r *period) (*period, time.Duration, error) {
@@ -244,9 +253,12 @@ func (b *Breaker) exit(ctx context.Context, r *period, start time.Duration, err 
 		outcome resilience.Outcome
 		mark    error
 	)
-	if panicked {
+	switch {
+	case panicked:
 		outcome, mark, err = resilience.Failure, errFailure, errCallPanicked
-	} else {
+	case err == nil && b.s.classifier == nil && b.s.slowCallThreshold == 0:
+		outcome = resilience.Success // what classify says, without the calls
+	default:
 		outcome, mark = b.classify(ctx, err, latency)
 	}
 	if r.state != ForcedClosed && b.rec.Load() == r {

@@ -103,7 +103,7 @@ func (b *Bulkhead) Execute(ctx context.Context, call func(context.Context) error
 // next.Execute(ctx, call). It makes no allocation per call; resilience.Chain
 // composes the library's policies with it. Wrap(nil) behaves as b.
 func (b *Bulkhead) Wrap(next resilience.Policy) resilience.Policy {
-	return wrapped{b, next}
+	return &wrapped{b, next}
 }
 
 type wrapped struct {
@@ -111,17 +111,17 @@ type wrapped struct {
 	next resilience.Policy
 }
 
-func (w wrapped) Execute(ctx context.Context, call func(context.Context) error) error {
+func (w *wrapped) Execute(ctx context.Context, call func(context.Context) error) error {
 	return w.b.execute(ctx, w.next, call)
 }
 
 // Enter and Exit are execute in two steps, for resilience.Do (see
 // internal/step).
-func (w wrapped) Enter(ctx context.Context) (context.Context, step.Ticket, error) {
+func (w *wrapped) Enter(ctx context.Context) (context.Context, step.Ticket, error) {
 	return ctx, step.Ticket{}, w.b.Acquire(ctx)
 }
 
-func (w wrapped) Exit(_, _ context.Context, _ step.Ticket, err error, _ bool) error {
+func (w *wrapped) Exit(_, _ context.Context, _ step.Ticket, err error, _ bool) error {
 	w.b.Release()
 	return err
 }

@@ -117,9 +117,9 @@ func (t *Timeout) Execute(ctx context.Context, call func(context.Context) error)
 // behaves as t.
 func (t *Timeout) Wrap(next resilience.Policy) resilience.Policy {
 	if t.maxAbandoned > 0 {
-		return abandoning{t, next}
+		return &abandoning{t, next}
 	}
-	return wrapped{t, next}
+	return &wrapped{t, next}
 }
 
 // wrapped is a cooperative Timeout around next. It also runs a call in two
@@ -129,16 +129,16 @@ type wrapped struct {
 	next resilience.Policy
 }
 
-func (w wrapped) Execute(ctx context.Context, call func(context.Context) error) error {
+func (w *wrapped) Execute(ctx context.Context, call func(context.Context) error) error {
 	return w.t.execute(ctx, w.next, call)
 }
 
-func (w wrapped) Enter(ctx context.Context) (context.Context, step.Ticket, error) {
+func (w *wrapped) Enter(ctx context.Context) (context.Context, step.Ticket, error) {
 	cctx, cancel := w.t.enter(ctx)
 	return cctx, step.Ticket{P: cancel}, nil
 }
 
-func (w wrapped) Exit(ctx, cctx context.Context, tk step.Ticket, err error, panicked bool) error {
+func (w *wrapped) Exit(ctx, cctx context.Context, tk step.Ticket, err error, panicked bool) error {
 	cancel, _ := tk.P.(context.CancelFunc)
 	if panicked {
 		if cancel != nil {
@@ -156,7 +156,7 @@ type abandoning struct {
 	next resilience.Policy
 }
 
-func (a abandoning) Execute(ctx context.Context, call func(context.Context) error) error {
+func (a *abandoning) Execute(ctx context.Context, call func(context.Context) error) error {
 	return a.t.execute(ctx, a.next, call)
 }
 
