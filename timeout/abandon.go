@@ -37,10 +37,8 @@ func (t *Timeout) executeAbandon(ctx context.Context, next resilience.Policy, ca
 		}
 		return t.errTooMany
 	}
-	cctx := ctx
-	if !t.callerFirst(ctx) {
-		var cancel context.CancelFunc
-		cctx, cancel = context.WithTimeoutCause(ctx, t.d, ErrTimeout)
+	cctx, cancel := t.enter(ctx)
+	if cancel != nil {
 		defer cancel()
 	}
 	f := &flight{done: make(chan struct{})}

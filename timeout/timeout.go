@@ -179,14 +179,21 @@ func (t *Timeout) execute(ctx context.Context, next resilience.Policy, call func
 	return t.result(ctx, cctx, run(cctx, next, call))
 }
 
-// enter returns the context a cooperative call runs with, and the cancel
-// func of the deadline it adds; none (ctx itself and a nil cancel) when
-// ctx's own deadline comes first.
+// enter returns the context a call runs with, and the cancel func of the
+// deadline it adds; none (ctx itself and a nil cancel) when ctx's own
+// deadline comes no later than the policy's. When ctx has a later
+// deadline, the clock read to compare them also sets the policy's: one
+// read fewer than WithTimeoutCause after the comparison would make.
 func (t *Timeout) enter(ctx context.Context) (context.Context, context.CancelFunc) {
-	if t.callerFirst(ctx) {
+	dl, ok := ctx.Deadline()
+	if !ok {
+		return context.WithTimeoutCause(ctx, t.d, ErrTimeout)
+	}
+	now := time.Now()
+	if dl.Sub(now) <= t.d {
 		return ctx, nil
 	}
-	return context.WithTimeoutCause(ctx, t.d, ErrTimeout)
+	return context.WithDeadlineCause(ctx, now.Add(t.d), ErrTimeout)
 }
 
 // exit is what a cooperative call made with the context and cancel func
@@ -198,13 +205,6 @@ func (t *Timeout) exit(ctx, cctx context.Context, cancel context.CancelFunc, err
 	err = t.result(ctx, cctx, err)
 	cancel()
 	return err
-}
-
-// callerFirst reports whether ctx's own deadline comes no later than the
-// policy's: then the call gets ctx as it is.
-func (t *Timeout) callerFirst(ctx context.Context) bool {
-	dl, ok := ctx.Deadline()
-	return ok && time.Until(dl) <= t.d
 }
 
 // result is what Execute returns for err, returned by a call made with
