@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/go-resilience/resilience"
+	"github.com/go-resilience/resilience/breaker"
+	"github.com/go-resilience/resilience/bulkhead"
 )
 
 func nop(context.Context) error { return nil }
@@ -54,6 +56,14 @@ func BenchmarkChain(b *testing.B) {
 func BenchmarkDo(b *testing.B) {
 	ctx := context.Background()
 	fn := func(context.Context) (int, error) { return 1, nil }
+	brk, err := breaker.New(breaker.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	bulk, err := bulkhead.New(bulkhead.Config{MaxConcurrent: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
 	for _, bc := range []struct {
 		name string
 		p    resilience.Policy
@@ -61,6 +71,7 @@ func BenchmarkDo(b *testing.B) {
 		{"empty chain", resilience.Chain()},
 		{"4 user policies", resilience.Chain(passThrough, passThrough, passThrough, passThrough)},
 		{"4 wrapping policies", resilience.Chain(&wrapping{}, &wrapping{}, &wrapping{}, &wrapping{})},
+		{"breaker and bulkhead", resilience.Chain(brk, bulk)},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()

@@ -52,7 +52,7 @@ func Chain(policies ...Policy) Policy {
 	}
 	policies = flatten(policies)
 	if len(policies) == 0 {
-		return direct{}
+		return &steps{Policy: direct{}}
 	}
 	next := policies[len(policies)-1]
 	for i := len(policies) - 2; i >= 0; i-- {

@@ -26,6 +26,11 @@
 //		return client.GetUser(ctx, id)
 //	})
 //
+// Through a Chain of this module's policies, Do allocates nothing of its
+// own: each policy admits the call and later finishes it, and Do calls fn
+// in between, keeping its result in a local variable. Through any other
+// Policy it allocates one small object per call to carry fn and its result.
+//
 // # Refusals
 //
 // A policy that refuses a call fails fast: it returns at once, without
