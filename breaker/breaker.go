@@ -140,16 +140,7 @@ func (w *wrapped) Execute(ctx context.Context, call func(context.Context) error)
 // Enter and Exit are execute in two steps, for resilience.Do (see
 // internal/step).
 func (w *wrapped) Enter(ctx context.Context) (context.Context, step.Ticket, error) {
-	// enter's two fast cases, repeated here to save a call on each.
-	b := w.b
-	r := b.rec.Load()
-	switch {
-	case r.state == Closed && !b.s.timed:
-		return ctx, step.Ticket{P: r}, nil
-	case r.state == Open && !r.near.Load() && b.s.observer == nil && b.npending.Load() == 0:
-		return ctx, step.Ticket{}, r.rej
-	}
-	r, start, err := b.enterSlow(r)
+	r, start, err := w.b.enter()
 	if err != nil {
 		return ctx, step.Ticket{}, err
 	}
@@ -188,11 +179,11 @@ func (b *Breaker) execute(ctx context.Context, next resilience.Policy, call func
 	return err
 }
 
-// enter admits a call, or refuses it (the refusal counted and reported).
-// It returns the period the call runs in and, when the call is to be
-// timed, when it started (b.s.clock()). It is small enough to be inlined:
-// a refusal while open and a call through a closed breaker that needs no
-// timing go no further.
+// enter admits a call, or refuses it (the refusal reported). It returns
+// the period the call runs in and, when the call is to be timed, when it
+// started (b.s.clock()). The two common cases, a call through a closed
+// breaker that needs no timing and a refusal while open with nothing to
+// report, are decided without a further call.
 func (b *Breaker) enter() (*period, time.Duration, error) {
 	r := b.rec.Load()
 	switch {
