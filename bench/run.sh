@@ -36,14 +36,14 @@ go test -count=1 -run 'Test' . >&2
 # library of every scenario once, so that a burst of load from elsewhere on
 # the machine lands on all libraries alike rather than on the few runs of
 # one (go test -count N would run each benchmark N times in a row). Each run
-# starts every scenario with a different library (-rotate), so that none
-# always pays for running first.
+# takes the libraries of every scenario in a different order (-order, a
+# seed), so that none always pays for running first or after another.
 go test -c -o "$dir/bench.test" .
 echo "== $COUNT x bench.test -test.bench '$BENCH' -test.benchmem -test.benchtime $BENCHTIME ($dir/bench.txt)" >&2
 : >"$dir/bench.txt"
 for i in $(seq "$COUNT"); do
 	echo "-- run $i of $COUNT" >&2
-	"$dir/bench.test" -test.run '^$' -test.bench "$BENCH" -test.benchmem -test.benchtime "$BENCHTIME" -test.timeout 30m -rotate "$((i - 1))" |
+	"$dir/bench.test" -test.run '^$' -test.bench "$BENCH" -test.benchmem -test.benchtime "$BENCHTIME" -test.timeout 30m -order "$i" |
 		tee -a "$dir/bench.txt" | grep --line-buffered '^Benchmark' | cut -c1-110 >&2
 done
 rm -f "$dir/bench.test"

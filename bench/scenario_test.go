@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"math/rand/v2"
 	"testing"
 	"time"
 )
@@ -51,28 +52,31 @@ type lib struct {
 	want error
 }
 
-// rotate turns the order in which the libraries of a scenario run: run.sh
-// passes a different value to each run, so that no library always runs
-// first: the same code run as the first sub-benchmark of a scenario was
-// measured 5-7% slower than when it ran third or fifth.
-var rotate = flag.Int("rotate", 0, "run each scenario's libraries starting with the one at this index (mod their number)")
+// order shuffles the order in which the libraries of a scenario run:
+// run.sh passes a different seed to each run, so that no library always
+// runs first, nor always right after the same other library (one that
+// leaves garbage or goroutines behind slows the next). The same code was
+// measured 5-7% slower as the first sub-benchmark of a scenario than as
+// the third or fifth. 0 keeps the order of the code.
+var order = flag.Uint64("order", 0, "shuffle each scenario's libraries with this seed (0: in the order of the code)")
 
-// rotated returns libs starting at index *rotate mod len(libs).
-func rotated(libs []lib) []lib {
-	if len(libs) == 0 {
+// ordered returns libs in the order *order says.
+func ordered(libs []lib) []lib {
+	if *order == 0 {
 		return libs
 	}
-	k := *rotate % len(libs)
-	if k < 0 {
-		k += len(libs)
+	r := rand.New(rand.NewPCG(*order, *order))
+	out := make([]lib, len(libs))
+	for i, j := range r.Perm(len(libs)) {
+		out[i] = libs[j]
 	}
-	return append(libs[k:len(libs):len(libs)], libs[:k]...)
+	return out
 }
 
 // run runs each library's op as a sub-benchmark named lib=NAME, serially,
 // after checking once that the op does what the scenario means to measure.
 func run(b *testing.B, ctx context.Context, libs []lib) {
-	for _, l := range rotated(libs) {
+	for _, l := range ordered(libs) {
 		b.Run("lib="+l.name, func(b *testing.B) {
 			if err := expect(l.op(ctx), l.want); err != nil {
 				b.Fatalf("%s: before the run: %v", l.name, err)
@@ -92,7 +96,7 @@ func run(b *testing.B, ctx context.Context, libs []lib) {
 // runParallel is run with b.RunParallel: GOMAXPROCS goroutines share each
 // library's policy.
 func runParallel(b *testing.B, ctx context.Context, libs []lib) {
-	for _, l := range rotated(libs) {
+	for _, l := range ordered(libs) {
 		b.Run("lib="+l.name, func(b *testing.B) {
 			if err := expect(l.op(ctx), l.want); err != nil {
 				b.Fatalf("%s: before the run: %v", l.name, err)
