@@ -1,9 +1,11 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 )
 
@@ -23,7 +25,7 @@ func writeTables(w io.Writer, scens []*scenario, ours string) {
 		fmt.Fprintf(w, "| lib | ns/op | ± | B/op | allocs/op | %s ÷ lib |\n", ours)
 		fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|")
 		o := s.lib(ours)
-		for _, r := range s.libs {
+		for _, r := range rows(s.libs, ours) {
 			rel := "—"
 			if o != nil && r != o {
 				rel = fmtRatio(ratio(o, r))
@@ -33,6 +35,31 @@ func writeTables(w io.Writer, scens []*scenario, ours string) {
 				fmtCount(math.Round(median(r.bytes))), fmtCount(median(r.allocs)), rel)
 		}
 	}
+}
+
+// rows returns libs in the order a table shows them, whatever order the
+// runs took them in: ours, our variants, the baselines, then the peers,
+// each group by name.
+func rows(libs []*result, ours string) []*result {
+	group := func(lib string) int {
+		switch {
+		case lib == ours:
+			return 0
+		case strings.HasPrefix(lib, ours+"-"):
+			return 1
+		case baselines[lib]:
+			return 2
+		}
+		return 3
+	}
+	out := slices.Clone(libs)
+	slices.SortStableFunc(out, func(a, b *result) int {
+		if c := cmp.Compare(group(a.lib), group(b.lib)); c != 0 {
+			return c
+		}
+		return strings.Compare(a.lib, b.lib)
+	})
+	return out
 }
 
 // writeGoals writes the verdicts as a Markdown list.

@@ -116,6 +116,27 @@ func TestTablesShowMediansAndOurRatioToEachLibrary(t *testing.T) {
 	assert.NotContains(t, got, "broken")
 }
 
+func TestTableRowsAreOursThenBaselinesThenPeersWhateverTheRunOrder(t *testing.T) {
+	in := `BenchmarkX/lib=rubyist-2  100  9.0 ns/op
+BenchmarkX/lib=hand-2  100  2.0 ns/op
+BenchmarkX/lib=resilience-exec-2  100  1.5 ns/op
+BenchmarkX/lib=failsafe-2  100  8.0 ns/op
+BenchmarkX/lib=resilience-2  100  1.0 ns/op
+BenchmarkX/lib=bare-2  100  0.5 ns/op
+`
+	scens, err := parse(strings.NewReader(in))
+	require.NoError(t, err)
+	var out bytes.Buffer
+	writeTables(&out, scens, "resilience")
+	var got []string
+	for _, line := range strings.Split(out.String(), "\n") {
+		if name, ok := strings.CutPrefix(line, "| "); ok && !strings.HasPrefix(name, "lib ") {
+			got = append(got, strings.Fields(name)[0])
+		}
+	}
+	assert.Equal(t, []string{"resilience", "resilience-exec", "bare", "hand", "failsafe", "rubyist"}, got)
+}
+
 func TestGoalsAreJudgedOnMediansAgainstTheRightRows(t *testing.T) {
 	vs := evaluate(mustParse(t, sample), "resilience")
 	open := find(t, vs, "ChainOpen")
