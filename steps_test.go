@@ -3,6 +3,8 @@ package resilience_test
 import (
 	"context"
 	"errors"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -246,4 +248,81 @@ func TestDoThroughAChainOfTheModulesPoliciesAllocatesNothingOfItsOwn(t *testing.
 	brk.ForceOpen()
 	assert.Zero(t, testing.AllocsPerRun(100, func() { _, _ = resilience.Do(context.Background(), p, fn) }),
 		"a refusal")
+}
+
+func TestDoThroughAChainUnderManyCallersKeepsEveryBound(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const (
+			callers = 500
+			slots   = 8
+			probes  = 3
+		)
+		brk, err := breaker.New(breaker.Config{ConsecutiveFailures: 1, OpenTimeout: time.Second, HalfOpenProbes: probes})
+		require.NoError(t, err)
+		bulk, err := bulkhead.New(bulkhead.Config{MaxConcurrent: slots})
+		require.NoError(t, err)
+		tmo, err := timeout.New(timeout.Config{Timeout: time.Minute})
+		require.NoError(t, err)
+		p := resilience.Chain(brk, bulk, tmo)
+
+		for _, phase := range []struct {
+			name    string
+			setup   func()
+			running int // calls that get in and wait
+		}{
+			{"closed: the bulkhead lets in its slots", func() {}, slots},
+			{"half-open: the breaker lets in its probes", func() {
+				_, _ = resilience.Do(context.Background(), p, func(context.Context) (int, error) { return 0, errDown })
+				require.Equal(t, breaker.Open, brk.State())
+				time.Sleep(time.Second)
+			}, probes},
+		} {
+			phase.setup()
+			var (
+				inside, most atomic.Int32
+				release      = make(chan struct{})
+				results      = make([]error, callers)
+				values       = make([]int, callers)
+				returns      = make([]atomic.Int32, callers)
+				wg           sync.WaitGroup
+			)
+			for i := range callers {
+				wg.Go(func() {
+					values[i], results[i] = resilience.Do(context.Background(), p, func(ctx context.Context) (int, error) {
+						n := inside.Add(1)
+						for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+						}
+						<-release
+						inside.Add(-1)
+						return i + 1, nil
+					})
+					returns[i].Add(1)
+				})
+			}
+			synctest.Wait() // every caller has returned, or is inside and blocked
+			assert.Equal(t, int32(phase.running), inside.Load(), phase.name)
+			close(release)
+			wg.Wait()
+
+			ran, refused := 0, 0
+			for i := range callers {
+				require.Equal(t, int32(1), returns[i].Load(), "%s: caller %d returns exactly once", phase.name, i)
+				switch {
+				case results[i] == nil:
+					assert.Equal(t, i+1, values[i], "%s: a call's own result", phase.name)
+					ran++
+				case errors.Is(results[i], resilience.ErrRejected):
+					assert.Zero(t, values[i], "%s: a refusal has the zero value", phase.name)
+					refused++
+				default:
+					t.Errorf("%s: caller %d: unexpected error %v", phase.name, i, results[i])
+				}
+			}
+			assert.Equal(t, phase.running, ran, phase.name)
+			assert.Equal(t, callers-phase.running, refused, phase.name)
+			assert.LessOrEqual(t, most.Load(), int32(phase.running), "%s: never more in flight than allowed", phase.name)
+			assert.Zero(t, bulk.InFlight(), "%s: every slot comes back", phase.name)
+		}
+		assert.Equal(t, breaker.Closed, brk.State(), "the probes succeeded")
+	})
 }
