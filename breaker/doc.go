@@ -42,7 +42,8 @@
 // half-open period starts one timer (time.AfterFunc) that fires a few
 // milliseconds before its end, only so that calls refused until then need
 // not read the clock; under testing/synctest the period ends exactly on
-// time, as every other timer does.
+// time, as every other timer does. As with channels and timers, a breaker
+// tripped inside a synctest bubble belongs to it: make and use it there.
 //
 // # Trip rules
 //
