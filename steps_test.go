@@ -109,9 +109,11 @@ func TestDoThroughAChainBehavesAsExecute(t *testing.T) {
 					c := newModChain(t, timeout.Config{Timeout: time.Second})
 					ctx, after := context.Background(), func() {}
 					if tc.setup != nil {
-						if sctx, safter := tc.setup(t, c); sctx != nil {
+						sctx, safter := tc.setup(t, c)
+						if sctx != nil {
 							ctx = sctx
-						} else if safter != nil {
+						}
+						if safter != nil {
 							after = safter
 						}
 					}
