@@ -37,6 +37,9 @@
 //	resilience_bulkhead_in_flight{policy,key}               gauge
 //	resilience_bulkhead_wait_seconds{policy,key}            histogram
 //	resilience_fallbacks_total{policy,key}                  counter
+//	resilience_injected_faults_total{policy,key}            counter: faults made on purpose (package inject)
+//	resilience_injected_errors_total{policy,key}            counter: injected faults that failed the call
+//	resilience_injected_delay_seconds_total{policy,key}     counter: latency added on purpose
 //
 // The state label takes the values "closed", "half-open", "open",
 // "forced-open" and "forced-closed". The calls, call duration and state
