@@ -116,6 +116,12 @@ type Config struct {
 	// their own Observer is nil. Per-key bulkheads report their key in
 	// Event.Key. Nil: nothing is reported.
 	Observer resilience.Observer
+
+	// Inject injects faults on purpose into the requests the breaker and
+	// bulkhead let through, in front of Base and within Timeout, so that
+	// the Transport's breaker, timeout and Fallback react to them as to
+	// real ones (see InjectConfig). Zero: none.
+	Inject InjectConfig
 }
 
 const defaultMaxKeys = 1024
@@ -134,5 +140,5 @@ func (cfg *Config) validate() error {
 	case b.MaxConcurrent == 0 && cfg.BulkheadPerKey:
 		return fmt.Errorf("httpx: Config.BulkheadPerKey is set but Config.Bulkhead.MaxConcurrent is zero (no bulkhead)")
 	}
-	return nil
+	return cfg.Inject.check("Config.Inject")
 }

@@ -69,6 +69,9 @@ func New(cfg Config) (*Transport, error) {
 	if t.classify == nil {
 		t.classify = DefaultClassify
 	}
+	if cfg.Inject.Injector != nil {
+		t.base = &injectTransport{injector: newInjector(cfg.Inject), base: t.base, key: t.key}
+	}
 	if t.maxRA == 0 {
 		t.maxRA = defaultMaxRetryAfter
 	}
