@@ -18,7 +18,7 @@ func FuzzNew(f *testing.F) {
 	f.Add(0.5, int64(time.Millisecond), int64(0), false, uint64(0))
 	f.Add(0.0, int64(0), int64(0), true, uint64(1))
 	f.Add(1.0, int64(time.Second), int64(2*time.Second), false, uint64(7))
-	f.Add(-0.0, int64(-1), int64(0), false, uint64(0))
+	f.Add(math.Copysign(0, -1), int64(-1), int64(0), false, uint64(0))
 	f.Add(math.NaN(), int64(0), int64(0), false, uint64(0))
 	f.Add(math.Inf(-1), int64(0), int64(0), false, uint64(0))
 	f.Add(1.0000001, int64(0), int64(0), false, uint64(0))
