@@ -73,9 +73,9 @@ func (r *BreakerReport) UnmarshalJSON(b []byte) error {
 }
 
 type breakerJSON struct {
-	Name   string `json:"name"`
-	Key    string `json:"key,omitempty"`
-	State  string `json:"state"`
+	Name    string `json:"name"`
+	Key     string `json:"key,omitempty"`
+	State   string `json:"state"`
 	Status  Status `json:"status"`
 	Covered bool   `json:"covered,omitempty"`
 }
