@@ -122,7 +122,10 @@
 //
 // Breakers() returns the breaker.Set, for health checks (Range, State,
 // Counts) and to force a host's breaker open or closed; Bulkheads() yields
-// the bulkheads. Config.Observer is told of the breakers' and bulkheads'
+// the bulkheads, as grpcx.Interceptors' do. With these two a Transport is a
+// health.Source and a metrics.Source: give it to health.Config.Sources and
+// metrics.Collector.WatchSource as it is, and hosts first called later are
+// reported too. Config.Observer is told of the breakers' and bulkheads'
 // events and of the Transport's own (EventTimeout, EventFallback), with
 // Event.Key the request's key; the metrics package turns them into
 // Prometheus metrics.
