@@ -33,6 +33,7 @@ type call struct {
 
 	outCtx context.Context    // the context req was sent with, the Transport's own
 	cancel context.CancelFunc // of outCtx
+	timed  bool               // outCtx has the Transport's Timeout as its deadline
 	slot   *bulkhead.Bulkhead // shared slot held
 	keyed  *keyedBulkhead     // per-key slot held
 	stop   func() bool        // stops the AfterFunc that releases when outCtx ends
@@ -107,6 +108,7 @@ func (c *call) run() error {
 	// failure response on Close can be cut short (see drain).
 	if dl, ok := ctx.Deadline(); t.timeout > 0 && (!ok || time.Until(dl) > t.timeout) {
 		c.outCtx, c.cancel = context.WithTimeoutCause(ctx, t.timeout, t.errTimeout)
+		c.timed = true
 	} else {
 		c.outCtx, c.cancel = context.WithCancel(ctx)
 	}
@@ -157,9 +159,10 @@ func (c *call) wrapBody(resp *http.Response) {
 		return
 	}
 	c.body = resp.Body
-	if (c.slot != nil || c.keyed != nil) && c.outCtx.Done() != nil {
+	if (c.slot != nil || c.keyed != nil) && (c.timed || c.ctx.Context.Done() != nil) {
 		// A slot must not outlive the request's context, even when the
-		// caller never closes the body. It is armed only now that the base
+		// caller never closes the body. (A context that only the Transport
+		// cancels, on release, needs no watching.) It is armed only now that the base
 		// transport has returned: until then the request is running and
 		// holds its slot, however late (a slot handed back while the base
 		// RoundTrip still runs would let more than MaxConcurrent through).
