@@ -39,9 +39,9 @@ const defaultInterval = 10 * time.Second
 // Observe on a nil *Observer does nothing.
 type Observer struct {
 	logger   *slog.Logger
-	interval int64 // nanoseconds
+	interval time.Duration
 
-	limits atomic.Pointer[map[limitKey]*limit] // copied on insert, under mu
+	limits atomic.Pointer[[]limitEntry] // copied on insert, under mu
 	mu     sync.Mutex
 }
 
@@ -54,8 +54,8 @@ func New(cfg Config) (*Observer, error) {
 	case cfg.Interval == 0:
 		cfg.Interval = defaultInterval
 	}
-	o := &Observer{logger: cfg.Logger, interval: int64(cfg.Interval)}
-	o.limits.Store(&map[limitKey]*limit{})
+	o := &Observer{logger: cfg.Logger, interval: cfg.Interval}
+	o.limits.Store(&[]limitEntry{})
 	return o, nil
 }
 
@@ -65,10 +65,19 @@ type limitKey struct {
 	kind   resilience.EventKind
 }
 
+type limitEntry struct {
+	limitKey
+	l *limit
+}
+
 // A limit lets one record through per interval and counts the others.
+// Only the caller that turns quiet on touches timer, and timer only turns
+// it off, so a left-out event costs an atomic load and an atomic add: no
+// clock read, no lock.
 type limit struct {
-	next       atomic.Int64 // unix nanoseconds before which records are left out
+	quiet      atomic.Bool // a record was let through less than an interval ago
 	suppressed atomic.Uint64
+	timer      *time.Timer // turns quiet off an interval after it was turned on
 }
 
 // Observe logs ev if it is a state change, or a refusal or timeout that
@@ -96,34 +105,40 @@ func (o *Observer) Observe(ev resilience.Event) {
 }
 
 // allow reports whether ev may be logged now, and how many of its kind
-// were left out since the last one logged.
+// were left out before it.
 func (o *Observer) allow(ev resilience.Event) (uint64, bool) {
 	l := o.limit(limitKey{ev.Policy, ev.Kind})
-	now := time.Now().UnixNano()
-	next := l.next.Load()
-	if now < next || !l.next.CompareAndSwap(next, now+o.interval) {
+	if l.quiet.Load() || !l.quiet.CompareAndSwap(false, true) {
 		l.suppressed.Add(1)
 		return 0, false
+	}
+	if l.timer == nil {
+		l.timer = time.AfterFunc(o.interval, func() { l.quiet.Store(false) })
+	} else {
+		l.timer.Reset(o.interval)
 	}
 	return l.suppressed.Swap(0), true
 }
 
+// limit returns the limit of k, making it on first use. The limits are
+// few (two per policy) and found by a linear scan of a list published
+// without a lock and copied under mu when one is added.
 func (o *Observer) limit(k limitKey) *limit {
-	if l, ok := (*o.limits.Load())[k]; ok {
-		return l
+	for _, e := range *o.limits.Load() {
+		if e.kind == k.kind && e.policy == k.policy {
+			return e.l
+		}
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	old := *o.limits.Load()
-	if l, ok := old[k]; ok {
-		return l
-	}
-	next := make(map[limitKey]*limit, len(old)+1)
-	for key, l := range old {
-		next[key] = l
+	for _, e := range old {
+		if e.limitKey == k {
+			return e.l
+		}
 	}
 	l := &limit{}
-	next[k] = l
+	next := append(old[:len(old):len(old)], limitEntry{k, l})
 	o.limits.Store(&next)
 	return l
 }
