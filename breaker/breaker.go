@@ -507,12 +507,12 @@ func (b *Breaker) Counts() Counts {
 }
 
 // ForceOpen makes the breaker refuse every call with ErrOpen (State
-// ForcedOpen, RetryAfter zero) until Release or ForceClosed, for
+// ForcedOpen, RetryAfter zero) until Unforce or ForceClosed, for
 // maintenance or tests. Calls already running finish normally.
 func (b *Breaker) ForceOpen() { b.force(ForcedOpen) }
 
 // ForceClosed makes the breaker let every call through, uncounted (State
-// ForcedClosed), until Release or ForceOpen.
+// ForcedClosed), until Unforce or ForceOpen.
 func (b *Breaker) ForceClosed() { b.force(ForcedClosed) }
 
 func (b *Breaker) force(st State) {
@@ -529,10 +529,10 @@ func (b *Breaker) force(st State) {
 	b.report()
 }
 
-// Release returns a forced breaker to automatic operation: it is Closed
+// Unforce returns a forced breaker to automatic operation: it is Closed
 // again, with its counts and its open-duration schedule started afresh.
 // It does nothing to a breaker that is not forced.
-func (b *Breaker) Release() {
+func (b *Breaker) Unforce() {
 	fresh := newInstance(b, false)
 	b.mu.Lock()
 	if cur := b.rec.Load(); cur.state == ForcedOpen || cur.state == ForcedClosed {

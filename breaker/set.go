@@ -10,9 +10,9 @@ import (
 	"time"
 )
 
-// SetConfig configures a Set: the Config every breaker of the set shares,
+// KeyedConfig configures a Set: the Config every breaker of the set shares,
 // and the bound on how many it keeps. The zero value is valid.
-type SetConfig struct {
+type KeyedConfig struct {
 	// Config is the configuration of every breaker in the set. Their
 	// Name is Config.Name, their Key the key they were made for.
 	Config
@@ -75,16 +75,16 @@ type Set struct {
 
 // NewSet returns an empty Set, or an error naming the first invalid field
 // of cfg.
-func NewSet(cfg SetConfig) (*Set, error) {
+func NewSet(cfg KeyedConfig) (*Set, error) {
 	s, err := cfg.Config.validate()
 	if err != nil {
 		return nil, err
 	}
 	switch {
 	case cfg.MaxKeys < 0:
-		return nil, fmt.Errorf("breaker: SetConfig.MaxKeys must be positive (or zero: %d), got %d", defaultMaxKeys, cfg.MaxKeys)
+		return nil, fmt.Errorf("breaker: KeyedConfig.MaxKeys must be positive (or zero: %d), got %d", defaultMaxKeys, cfg.MaxKeys)
 	case cfg.IdleTimeout < 0:
-		return nil, fmt.Errorf("breaker: SetConfig.IdleTimeout must be positive (or zero: no idle expiry), got %v", cfg.IdleTimeout)
+		return nil, fmt.Errorf("breaker: KeyedConfig.IdleTimeout must be positive (or zero: no idle expiry), got %v", cfg.IdleTimeout)
 	}
 	set := &Set{s: s, maxKeys: cfg.MaxKeys, idle: cfg.IdleTimeout}
 	if set.maxKeys == 0 {

@@ -37,7 +37,7 @@ type Config struct {
 	// Breaker.Name zero: Name. Breaker.Observer nil: Observer.
 	// Breaker.Classifier must be nil: responses and errors are classified
 	// by Classify. Breaker.MaxKeys also bounds the per-key bulkheads.
-	Breaker breaker.SetConfig
+	Breaker breaker.KeyedConfig
 
 	// DisableBreaker turns the breakers off: no request is refused by a
 	// breaker, Breaker is ignored and Breakers returns nil.
