@@ -46,5 +46,7 @@ func (f PolicyFunc) Execute(ctx context.Context, call func(context.Context) erro
 var ErrRejected = errors.New("resilience: rejected")
 
 // ErrNilPolicy is matched by the error of a call made through a nil policy:
-// Do with a nil Policy, or Chain given a nil element. The call is not run.
-var ErrNilPolicy = errors.New("resilience: nil policy")
+// Do with a nil Policy, Chain given a nil element, a method of a nil
+// *breaker.Breaker, *bulkhead.Bulkhead or *timeout.Timeout. The call is not
+// run. It matches ErrMisuse: no fallback answers it, no breaker counts it.
+var ErrNilPolicy error = &misuseError{"resilience: nil policy"}

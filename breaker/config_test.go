@@ -30,6 +30,10 @@ func TestNewRefusesBadConfigNamingTheField(t *testing.T) {
 		{"max open timeout under the default open timeout", breaker.KeyedConfig{Config: breaker.Config{MaxOpenTimeout: time.Second}}, "breaker: Config.MaxOpenTimeout must be zero or at least OpenTimeout (30s), got 1s"},
 		{"negative half-open timeout", breaker.KeyedConfig{Config: breaker.Config{HalfOpenTimeout: -1}}, "breaker: Config.HalfOpenTimeout must be positive"},
 		{"negative MaxKeys", breaker.KeyedConfig{MaxKeys: -1}, "breaker: KeyedConfig.MaxKeys must be positive (or zero: 1024), got -1"},
+		{"min calls without a failure rate", breaker.KeyedConfig{Config: breaker.Config{MinCalls: 20}}, "breaker: Config.MinCalls must be zero when Config.FailureRate is zero (it belongs to that rule, which is off), got 20"},
+		{"window without a failure rate", breaker.KeyedConfig{Config: breaker.Config{Window: time.Minute}}, "breaker: Config.Window must be zero when Config.FailureRate is zero"},
+		{"window too short to hold a bucket", breaker.KeyedConfig{Config: breaker.Config{FailureRate: 0.5, Window: time.Nanosecond}}, "breaker: Config.Window must be at least 10ms, ten buckets of 1ms (or zero: 60s), got 1ns"},
+		{"window just under ten buckets of 1ms", breaker.KeyedConfig{Config: breaker.Config{FailureRate: 0.5, Window: 10*time.Millisecond - 1}}, "breaker: Config.Window must be at least 10ms"},
 		{"negative IdleTimeout", breaker.KeyedConfig{IdleTimeout: -time.Minute}, "breaker: KeyedConfig.IdleTimeout must be positive (or zero: no idle expiry), got -1m0s"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -72,8 +76,14 @@ func badFields(cfg breaker.KeyedConfig) []string {
 			bad = append(bad, name)
 		}
 	}
-	if cfg.Window > 100*365*24*time.Hour {
+	if cfg.Window > 100*365*24*time.Hour || (cfg.Window > 0 && cfg.Window < 10*time.Millisecond) {
 		bad = append(bad, "Config.Window")
+	}
+	if r == 0 && cfg.Window != 0 { // a setting of the rate rule, which is off
+		bad = append(bad, "Config.Window")
+	}
+	if r == 0 && cfg.MinCalls != 0 {
+		bad = append(bad, "Config.MinCalls")
 	}
 	open := cfg.OpenTimeout
 	if open == 0 {

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/go-resilience/resilience"
 )
 
 // KeyedConfig configures a Set: the Config every breaker of the set shares,
@@ -110,9 +112,18 @@ func (s *Set) Get(key string) *Breaker {
 
 // Execute runs call under the breaker for key: s.Get(key).Execute(ctx,
 // call).
+//
+// A nil *Set or a zero Set (not made by NewSet) returns an error matching
+// resilience.ErrMisuse without running call, as does a nil ctx or call.
 func (s *Set) Execute(ctx context.Context, key string, call func(context.Context) error) error {
+	if s == nil || s.m.Load() == nil {
+		return errNilSet
+	}
 	return s.Get(key).execute(ctx, nil, call)
 }
+
+// errNilSet is the error of a call through a nil or zero Set.
+var errNilSet = fmt.Errorf("breaker: nil or zero Set (make one with NewSet): %w", resilience.ErrNilPolicy)
 
 // Len returns how many breakers the set keeps (the overflow breaker is not
 // counted), after dropping those idle for IdleTimeout.
