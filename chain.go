@@ -23,8 +23,8 @@ type wrapper interface {
 // bulkhead as no failure at all; put a fallback around the chain with
 // fallback.Do. The one exception is timeout's opt-in abandon mode: a
 // bulkhead outside it takes its slot back when the timeout returns, while
-// the abandoned call still runs (up to MaxAbandoned more calls than the
-// bulkhead allows); where that matters, put the timeout outside the
+// the abandoned call still runs (so more calls run than the bulkhead
+// allows); where that matters, put the timeout outside the
 // bulkhead, Chain(brk, tmo, bulk), at the cost of counting the wait for a
 // slot against the timeout.
 //

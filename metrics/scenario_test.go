@@ -194,7 +194,7 @@ resilience_timeouts_total{key="",policy="payments"} 1
 func TestAbandonedCallsAreAGaugeAndTheirCapARefusalReason(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		m := newCollector(t, metrics.Config{})
-		tmo, err := timeout.New(timeout.Config{Name: "legacy", Timeout: time.Second, MaxAbandoned: 1, Observer: m})
+		tmo, err := timeout.New(timeout.Config{Name: "legacy", Timeout: time.Second, Abandon: true, MaxAbandoned: 1, Observer: m})
 		require.NoError(t, err)
 		stubborn := func(context.Context) error { time.Sleep(3 * time.Second); return nil }
 
