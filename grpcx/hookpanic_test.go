@@ -155,7 +155,7 @@ func TestPanickingHooksLeakNothing(t *testing.T) {
 						}
 						assert.Zero(t, inFlight(ic), "no slot left taken")
 					}
-					time.Sleep(time.Second) // half-open: a probe must be free
+					time.Sleep(time.Second)           // half-open: a probe must be free
 					code.Store(int32(codes.NotFound)) // not a failure; a stream that ends at once
 					assert.Equal(t, codes.NotFound, status.Code(call()), "the probe was not lost")
 					assert.Equal(t, breaker.Closed, ic.Breakers().Get(method).State())
