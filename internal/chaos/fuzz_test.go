@@ -109,7 +109,9 @@ func FuzzHTTPXConfig(f *testing.F) {
 		if maxConcurrent == 0 && perKey {
 			bad = append(bad, "Config.BulkheadPerKey")
 		}
-		if !disable && badBreaker(rate, time.Duration(open)) {
+		if badBreaker(rate, time.Duration(open)) || (disable && (rate != 0 || open != 0)) {
+			// Under DisableBreaker a Breaker config would do nothing: only
+			// its MaxKeys may be set.
 			bad = append(bad, "Config.Breaker")
 		}
 		if maxConcurrent != 0 && badBulkhead(maxConcurrent, time.Duration(maxWait)) {
