@@ -41,9 +41,10 @@ func Example() {
 func Example_abandon() {
 	finished := make(chan struct{})
 	p, err := timeout.New(timeout.Config{
-		Timeout: 10 * time.Millisecond,
-		Abandon: true, MaxAbandoned: 1,
-		Observer: onAbandonDone(finished),
+		Timeout:      10 * time.Millisecond,
+		Abandon:      true, // for a callee that ignores its context
+		MaxAbandoned: 1,
+		Observer:     onAbandonDone(finished),
 	})
 	if err != nil {
 		panic(err)
