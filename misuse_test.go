@@ -134,6 +134,7 @@ func TestNilWhereAFuncOrValueIsRequired(t *testing.T) {
 		{"Do(nil, p, fn)", func() error { _, err := resilience.Do(nilCtx, full, okInt); return err }, resilience.ErrNilContext},
 		{"Do(ctx, nil, fn)", func() error { _, err := resilience.Do(ctx, nil, okInt); return err }, resilience.ErrNilPolicy},
 		{"Do(ctx, nil PolicyFunc, fn)", func() error { _, err := resilience.Do(ctx, resilience.PolicyFunc(nil), okInt); return err }, resilience.ErrNilPolicy},
+		{"nil PolicyFunc Execute", func() error { return resilience.PolicyFunc(nil).Execute(ctx, ok) }, resilience.ErrNilPolicy},
 		{"Do(ctx, nil *Breaker, fn)", func() error { _, err := resilience.Do(ctx, (*breaker.Breaker)(nil), okInt); return err }, resilience.ErrNilPolicy},
 		{"fallback.Do(ctx, p, nil, fb)", func() error {
 			_, err := fallback.Do(ctx, full, nilFn, fallback.Value(3))
@@ -183,3 +184,25 @@ func TestFallbackHelpersGivenNilFail(t *testing.T) {
 type nopObserver struct{}
 
 func (nopObserver) Observe(resilience.Event) {}
+
+// TestPanickingFallbackHoldsNothing: a fallback.Func that panics is asked
+// after the chain has given back everything the call held; the panic
+// reaches the caller, and the next call finds the slot free.
+func TestPanickingFallbackHoldsNothing(t *testing.T) {
+	brk, err := breaker.New(breaker.Config{ConsecutiveFailures: 1, OpenTimeout: time.Hour})
+	require.NoError(t, err)
+	bulk, err := bulkhead.New(bulkhead.Config{MaxConcurrent: 1})
+	require.NoError(t, err)
+	tmo, err := timeout.New(timeout.Config{Timeout: time.Second})
+	require.NoError(t, err)
+	p := resilience.Chain(brk, bulk, tmo)
+	down := errors.New("down")
+	boom := func(context.Context, error) (int, error) { panic("fallback") }
+	for range 2 { // a failure, then a refusal of the open breaker
+		assert.PanicsWithValue(t, "fallback", func() {
+			_, _ = fallback.Do(context.Background(), p, func(context.Context) (int, error) { return 0, down }, boom)
+		})
+		assert.Zero(t, bulk.InFlight())
+	}
+	assert.Equal(t, breaker.Open, brk.State())
+}

@@ -32,8 +32,12 @@ type Policy interface {
 // Do depends on it.
 type PolicyFunc func(ctx context.Context, call func(context.Context) error) error
 
-// Execute calls f(ctx, call).
+// Execute calls f(ctx, call). A nil f returns an error matching
+// ErrNilPolicy (and ErrMisuse) without running call.
 func (f PolicyFunc) Execute(ctx context.Context, call func(context.Context) error) error {
+	if f == nil {
+		return ErrNilPolicy
+	}
 	return f(ctx, call)
 }
 

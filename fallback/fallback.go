@@ -46,7 +46,7 @@ type Func[T any] func(ctx context.Context, err error) (T, error)
 // result with an *Error that keeps both errors reachable with errors.Is.
 func Do[T any](ctx context.Context, p resilience.Policy, fn func(context.Context) (T, error), fb Func[T]) (T, error) {
 	v, err := resilience.Do(ctx, p, fn)
-	if err == nil || fb == nil || ctx.Err() != nil || errors.Is(err, resilience.ErrMisuse) {
+	if err == nil || fb == nil || ctx.Err() != nil || misuse(err) {
 		return v, err
 	}
 	fv, ferr := fb(ctx, err)
@@ -74,3 +74,17 @@ func (e *Error) Error() string {
 
 // Unwrap returns both errors.
 func (e *Error) Unwrap() []error { return []error{e.Err, e.Fallback} }
+
+// misuse reports whether err is a programming error (resilience.ErrMisuse),
+// which no fallback may answer. The library's refusals, what fallbacks
+// answer most, say at once that they are not: they match
+// resilience.ErrRejected through an Is method of their own, and a
+// programming error never matches ErrRejected. That keeps the answer to a
+// refusal as fast as it was before this check (errors.Is would unwrap the
+// whole chain).
+func misuse(err error) bool {
+	if r, ok := err.(interface{ Is(error) bool }); ok && r.Is(resilience.ErrRejected) {
+		return false
+	}
+	return errors.Is(err, resilience.ErrMisuse)
+}
