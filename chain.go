@@ -63,12 +63,12 @@ type wrapper interface {
 func Chain(policies ...Policy) Policy {
 	for i, p := range policies {
 		if isNil(p) {
-			return refuse{fmt.Errorf("%w: Chain element %d of %d", ErrNilPolicy, i, len(policies))}
+			return refuse{&misuseError{msg: fmt.Sprintf("resilience: Chain element %d of %d is nil", i, len(policies)), kind: ErrNilPolicy}}
 		}
 		if w, ok := p.(wrapper); ok {
 			if c, ok := w.Wrap(direct{}).(step.Checker); ok {
 				if err := c.Check(); err != nil {
-					return refuse{fmt.Errorf("Chain element %d of %d: %w", i, len(policies), err)}
+					return refuse{fmt.Errorf("resilience: Chain element %d of %d: %w", i, len(policies), err)}
 				}
 			}
 		}
@@ -189,8 +189,8 @@ func misuse(ctx context.Context, call func(context.Context) error) error {
 }
 
 var (
-	errNilContext = fmt.Errorf("Execute with a nil context: %w", ErrNilContext)
-	errNilCall    = fmt.Errorf("Execute with a nil call: %w", ErrNilFunc)
+	errNilContext error = &misuseError{msg: "resilience: Execute with a nil context", kind: ErrNilContext}
+	errNilCall    error = &misuseError{msg: "resilience: Execute with a nil call", kind: ErrNilFunc}
 )
 
 // refuse answers every call with err, without running it.

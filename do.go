@@ -3,7 +3,6 @@ package resilience
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 
 	"github.com/go-resilience/resilience/internal/step"
@@ -88,8 +87,8 @@ func doSteps[T any](ctx context.Context, layers []step.Layer, fn func(context.Co
 var errLostDo = errors.New("resilience: Do: policy called with a context not derived from its own")
 
 var (
-	errDoNilContext = fmt.Errorf("Do with a nil context: %w", ErrNilContext)
-	errDoNilFunc    = fmt.Errorf("Do with a nil fn: %w", ErrNilFunc)
+	errDoNilContext error = &misuseError{msg: "resilience: Do with a nil context", kind: ErrNilContext}
+	errDoNilFunc    error = &misuseError{msg: "resilience: Do with a nil fn", kind: ErrNilFunc}
 )
 
 // doCtx is the one allocation of Do: the context handed to the policy, which

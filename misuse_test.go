@@ -65,9 +65,9 @@ func TestChainNamesTheBadElement(t *testing.T) {
 	require.NoError(t, err)
 	err = resilience.Chain(bulk, brk).Execute(context.Background(), func(context.Context) error { return nil })
 	assert.ErrorIs(t, err, resilience.ErrNilPolicy)
-	assert.EqualError(t, err, "resilience: nil policy: Chain element 1 of 2")
+	assert.EqualError(t, err, "resilience: Chain element 1 of 2 is nil")
 	err = resilience.Chain(bulk, &timeout.Timeout{}).Execute(context.Background(), func(context.Context) error { return nil })
-	assert.EqualError(t, err, "Chain element 1 of 2: timeout: zero Timeout (make one with New): resilience: misuse")
+	assert.EqualError(t, err, "resilience: Chain element 1 of 2: timeout: zero Timeout (make one with New): resilience: misuse")
 }
 
 // TestBreakerDoesNotCountMisuse: a programming error found inside a

@@ -53,4 +53,4 @@ var ErrRejected = errors.New("resilience: rejected")
 // Do with a nil Policy, Chain given a nil element, a method of a nil
 // *breaker.Breaker, *bulkhead.Bulkhead or *timeout.Timeout. The call is not
 // run. It matches ErrMisuse: no fallback answers it, no breaker counts it.
-var ErrNilPolicy error = &misuseError{"resilience: nil policy"}
+var ErrNilPolicy error = &misuseError{msg: "resilience: nil policy"}
