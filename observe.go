@@ -1,6 +1,7 @@
 package resilience
 
 import (
+	"context"
 	"strconv"
 	"time"
 )
@@ -38,6 +39,15 @@ type Event struct {
 	// From and To are the states of an EventStateChange: "closed", "open",
 	// "half-open", or "forced-open", "forced-closed".
 	From, To string
+	// Ctx is the context of the call the event is about, as the caller
+	// passed it to the policy, so that an Observer can find the call's
+	// trace span in it (package otelx does). A breaker's transition
+	// carries the context of the call that caused or noticed it. The
+	// module's policies set it to context.Background() when no call's
+	// context is known: a transition noticed by State or a forcing method,
+	// a bulkhead slot given back through Release. An Event made elsewhere
+	// may leave it nil. An Observer must not keep it past Observe.
+	Ctx context.Context
 }
 
 // An EventKind says what an Event reports.

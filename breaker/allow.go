@@ -26,7 +26,7 @@ func (b *Breaker) Allow(ctx context.Context) (done func(err error), err error) {
 	if b == nil || b.s == nil || ctx == nil {
 		return nil, b.misuse(ctx, succeedCall)
 	}
-	r, start, err := b.enter()
+	r, start, err := b.enter(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -188,7 +188,7 @@ func (w *wrapped) Check() error { return w.b.check() }
 // Enter and Exit are execute in two steps, for resilience.Do (see
 // internal/step).
 func (w *wrapped) Enter(ctx context.Context) (context.Context, step.Ticket, error) {
-	r, start, err := w.b.enter()
+	r, start, err := w.b.enter(ctx)
 	if err != nil {
 		return ctx, step.Ticket{}, err
 	}
@@ -214,7 +214,7 @@ func (b *Breaker) execute(ctx context.Context, next resilience.Policy, call func
 	if b == nil || b.s == nil || ctx == nil || call == nil {
 		return b.misuse(ctx, call)
 	}
-	r, start, err := b.enter()
+	r, start, err := b.enter(ctx)
 	if err != nil {
 		return err
 	}
@@ -235,7 +235,7 @@ func (b *Breaker) execute(ctx context.Context, next resilience.Policy, call func
 // started (b.s.clock()). The two common cases, a call through a closed
 // breaker that needs no timing and a refusal while open with nothing to
 // report, are decided without a further call.
-func (b *Breaker) enter() (*period, time.Duration, error) {
+func (b *Breaker) enter(ctx context.Context) (*period, time.Duration, error) {
 	r := b.rec.Load()
 	switch {
 	case r.state == Closed && !b.s.timed:
@@ -243,24 +243,24 @@ func (b *Breaker) enter() (*period, time.Duration, error) {
 	case r.state == Open && !r.near.Load() && b.s.observer == nil && b.npending.Load() == 0:
 		return nil, 0, r.rej // nothing to report
 	}
-	return b.enterSlow(r)
+	return b.enterSlow(ctx, r)
 }
 
-func (b *Breaker) enterSlow(r *period) (*period, time.Duration, error) {
+func (b *Breaker) enterSlow(ctx context.Context, r *period) (*period, time.Duration, error) {
 	if r.state != Closed {
 		var rej *RejectedError
 		if r, rej = b.admit(r); rej != nil {
-			return nil, 0, b.refuse(rej)
+			return nil, 0, b.refuse(ctx, rej)
 		}
 		if b.npending.Load() != 0 {
-			b.reportAdmitted(r) // open to half-open: say so before the probe runs
+			b.reportAdmitted(ctx, r) // open to half-open: say so before the probe runs
 			if cur := b.rec.Load(); cur != r && cur.rej != nil {
 				// A callback moved the breaker on (forced it open, say):
 				// refuse as the new state does.
 				if r.state == HalfOpen {
 					r.probes.Add(^uint32(0))
 				}
-				return nil, 0, b.refuse(cur.rej)
+				return nil, 0, b.refuse(ctx, cur.rej)
 			}
 		}
 	}
@@ -275,14 +275,14 @@ func (b *Breaker) enterSlow(r *period) (*period, time.Duration, error) {
 // admitted in r. When OnStateChange or the Observer panics, the call does
 // not run: the probe it holds in a HalfOpen r is given back, and the panic
 // goes on.
-func (b *Breaker) reportAdmitted(r *period) {
+func (b *Breaker) reportAdmitted(ctx context.Context, r *period) {
 	reported := false
 	defer func() {
 		if !reported && r.state == HalfOpen {
 			r.probes.Add(^uint32(0))
 		}
 	}()
-	b.report()
+	b.report(ctx)
 	reported = true
 }
 
@@ -327,10 +327,10 @@ func (b *Breaker) exit(ctx context.Context, r *period, start time.Duration, err 
 	}
 	b.record(r, outcome, mark)
 	if b.s.observer != nil {
-		b.s.observer.Observe(resilience.Event{Kind: resilience.EventCall, Policy: b.s.name, Key: b.key, Outcome: outcome, Latency: latency, Err: err})
+		b.s.observer.Observe(resilience.Event{Kind: resilience.EventCall, Policy: b.s.name, Key: b.key, Outcome: outcome, Latency: latency, Err: err, Ctx: ctx})
 	}
 	if b.npending.Load() != 0 {
-		b.report()
+		b.report(ctx)
 	}
 }
 
@@ -384,18 +384,18 @@ type retryAfterError interface {
 // refuse reports a refusal, and returns it. It writes nothing shared: an
 // unobserved refusal is a few atomic loads, and refusals on every core at
 // once do not contend (an Observer, such as metrics.Collector, counts them).
-func (b *Breaker) refuse(rej *RejectedError) error {
+func (b *Breaker) refuse(ctx context.Context, rej *RejectedError) error {
 	if b.s.observer != nil {
-		b.observeRefusal(rej)
+		b.observeRefusal(ctx, rej)
 	}
 	if b.npending.Load() != 0 {
-		b.report()
+		b.report(ctx)
 	}
 	return rej
 }
 
-func (b *Breaker) observeRefusal(rej *RejectedError) {
-	b.s.observer.Observe(resilience.Event{Kind: resilience.EventRejected, Policy: b.s.name, Key: b.key, Err: rej})
+func (b *Breaker) observeRefusal(ctx context.Context, rej *RejectedError) {
+	b.s.observer.Observe(resilience.Event{Kind: resilience.EventRejected, Policy: b.s.name, Key: b.key, Err: rej, Ctx: ctx})
 }
 
 // admit decides whether a call may go through a breaker that is not
@@ -518,16 +518,16 @@ func (b *Breaker) setLocked(cur, next *period) {
 // state, in order, holding no lock but the reporting one (so that a
 // callback may use the breaker; a change it causes is reported after it
 // returns).
-func (b *Breaker) report() {
+func (b *Breaker) report(ctx context.Context) {
 	for b.npending.Load() != 0 {
 		if !b.reporting.TryLock() {
 			return // another goroutine is reporting; it will see ours
 		}
-		b.reportLocked()
+		b.reportLocked(ctx)
 	}
 }
 
-func (b *Breaker) reportLocked() {
+func (b *Breaker) reportLocked(ctx context.Context) {
 	defer b.reporting.Unlock()
 	for {
 		b.mu.Lock()
@@ -547,7 +547,7 @@ func (b *Breaker) reportLocked() {
 			b.s.onStateChange(b.label, t.from, t.to)
 		}
 		if b.s.observer != nil {
-			b.s.observer.Observe(resilience.Event{Kind: resilience.EventStateChange, Policy: b.s.name, Key: b.key, From: t.from.String(), To: t.to.String()})
+			b.s.observer.Observe(resilience.Event{Kind: resilience.EventStateChange, Policy: b.s.name, Key: b.key, From: t.from.String(), To: t.to.String(), Ctx: ctx})
 		}
 	}
 }
@@ -564,7 +564,7 @@ func (b *Breaker) State() State {
 			r = b.advance(r, now)
 		}
 		if b.npending.Load() != 0 {
-			b.report()
+			b.report(context.Background())
 		}
 	}
 	return r.state
@@ -606,7 +606,7 @@ func (b *Breaker) force(st State) {
 		b.setLocked(cur, next)
 	}
 	b.mu.Unlock()
-	b.report()
+	b.report(context.Background())
 }
 
 // Unforce returns a forced breaker to automatic operation: it is Closed
@@ -619,5 +619,5 @@ func (b *Breaker) Unforce() {
 		b.setLocked(cur, &period{state: Closed, inst: fresh})
 	}
 	b.mu.Unlock()
-	b.report()
+	b.report(context.Background())
 }

@@ -72,15 +72,19 @@ func TestObserverEvents(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		rec := &recorder{}
 		b := mustNew(t, breaker.Config{Name: "dep", ConsecutiveFailures: 1, OpenTimeout: time.Second, Observer: rec})
-		require.ErrorIs(t, b.Execute(context.Background(), sleeper(3*time.Millisecond, errBoom)), errBoom)
+		// The events of a call carry its context, the transition it
+		// caused too; a forcing method's transition carries Background.
+		ctx := context.WithValue(context.Background(), callMark{}, "the failing call")
+		require.ErrorIs(t, b.Execute(ctx, sleeper(3*time.Millisecond, errBoom)), errBoom)
 		re := refusal(t, b)
 		b.ForceClosed()
 
+		bg := context.Background()
 		want := []resilience.Event{
-			{Kind: resilience.EventCall, Policy: "dep", Outcome: resilience.Failure, Latency: 3 * time.Millisecond, Err: errBoom},
-			{Kind: resilience.EventStateChange, Policy: "dep", From: "closed", To: "open"},
-			{Kind: resilience.EventRejected, Policy: "dep", Err: re},
-			{Kind: resilience.EventStateChange, Policy: "dep", From: "open", To: "forced-closed"},
+			{Kind: resilience.EventCall, Policy: "dep", Outcome: resilience.Failure, Latency: 3 * time.Millisecond, Err: errBoom, Ctx: ctx},
+			{Kind: resilience.EventStateChange, Policy: "dep", From: "closed", To: "open", Ctx: ctx},
+			{Kind: resilience.EventRejected, Policy: "dep", Err: re, Ctx: bg},
+			{Kind: resilience.EventStateChange, Policy: "dep", From: "open", To: "forced-closed", Ctx: bg},
 		}
 		assert.Equal(t, want, rec.Events())
 	})
@@ -135,3 +139,6 @@ func TestStateString(t *testing.T) {
 		assert.Equal(t, want, s.String())
 	}
 }
+
+// callMark marks a call's context, to find it in the events it causes.
+type callMark struct{}

@@ -150,8 +150,8 @@ func (w *wrapped) Enter(ctx context.Context) (context.Context, step.Ticket, erro
 	return ctx, step.Ticket{}, w.b.Acquire(ctx)
 }
 
-func (w *wrapped) Exit(_, _ context.Context, _ step.Ticket, err error, _ bool) error {
-	w.b.Release()
+func (w *wrapped) Exit(ctx, _ context.Context, _ step.Ticket, err error, _ bool) error {
+	w.b.releaseCall(ctx)
 	return err
 }
 
@@ -165,7 +165,7 @@ func (b *Bulkhead) execute(ctx context.Context, next resilience.Policy, call fun
 	if err := b.Acquire(ctx); err != nil {
 		return err
 	}
-	defer b.Release()
+	defer b.releaseCall(ctx)
 	if next == nil {
 		return call(ctx)
 	}

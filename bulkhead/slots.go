@@ -49,7 +49,7 @@ func (b *Bulkhead) Acquire(ctx context.Context) error {
 		}
 		if b.state.CompareAndSwap(s, s+1) {
 			if b.obs != nil {
-				b.observeAcquired(false, 0)
+				b.observeAcquired(ctx, false, 0)
 			}
 			return nil
 		}
@@ -58,7 +58,7 @@ func (b *Bulkhead) Acquire(ctx context.Context) error {
 
 // observeAcquired reports a slot taken (after a wait, when waited), and
 // gives it back when the Observer panics.
-func (b *Bulkhead) observeAcquired(waited bool, latency time.Duration) {
+func (b *Bulkhead) observeAcquired(ctx context.Context, waited bool, latency time.Duration) {
 	ok := false
 	defer func() {
 		if !ok {
@@ -66,9 +66,9 @@ func (b *Bulkhead) observeAcquired(waited bool, latency time.Duration) {
 		}
 	}()
 	if waited {
-		b.observe(resilience.EventWait, latency, nil)
+		b.observe(ctx, resilience.EventWait, latency, nil)
 	}
-	b.observe(resilience.EventAcquire, 0, nil)
+	b.observe(ctx, resilience.EventAcquire, 0, nil)
 	ok = true
 }
 
@@ -79,8 +79,14 @@ func (b *Bulkhead) observeAcquired(waited bool, latency time.Duration) {
 // panics if no slot at all is taken (on a zero or nil Bulkhead too, which
 // has none), and otherwise frees a slot someone else holds.
 func (b *Bulkhead) Release() {
+	b.releaseCall(context.Background())
+}
+
+// releaseCall is Release for a call made with ctx, which its EventRelease
+// carries.
+func (b *Bulkhead) releaseCall(ctx context.Context) {
 	if b.obs != nil {
-		b.observeRelease()
+		b.observeRelease(ctx)
 		return
 	}
 	b.release()
@@ -90,9 +96,9 @@ func (b *Bulkhead) Release() {
 // the Observer panics. Reported before the slot is free: a waiter it is
 // handed to, or whoever takes it next, reports its EventAcquire only after
 // this.
-func (b *Bulkhead) observeRelease() {
+func (b *Bulkhead) observeRelease(ctx context.Context) {
 	defer b.release()
-	b.observe(resilience.EventRelease, 0, nil)
+	b.observe(ctx, resilience.EventRelease, 0, nil)
 }
 
 func (b *Bulkhead) release() {
@@ -128,7 +134,7 @@ func (b *Bulkhead) release() {
 // at once when MaxWait is zero, and otherwise queues the caller.
 func (b *Bulkhead) acquireSlow(ctx context.Context) error {
 	if b.maxWait == 0 {
-		return b.refuse()
+		return b.refuse(ctx)
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -141,7 +147,7 @@ func (b *Bulkhead) acquireSlow(ctx context.Context) error {
 			if b.state.CompareAndSwap(s, s+1) {
 				b.mu.Unlock()
 				if b.obs != nil {
-					b.observeAcquired(false, 0)
+					b.observeAcquired(ctx, false, 0)
 				}
 				return nil
 			}
@@ -160,7 +166,7 @@ func (b *Bulkhead) acquireSlow(ctx context.Context) error {
 	runtime.Gosched()
 	select {
 	case <-w.ready:
-		b.waited(start)
+		b.waited(ctx, start)
 		return nil
 	default:
 	}
@@ -169,7 +175,7 @@ func (b *Bulkhead) acquireSlow(ctx context.Context) error {
 	select {
 	case <-w.ready:
 		timer.Stop()
-		b.waited(start)
+		b.waited(ctx, start)
 		return nil
 	case <-ctx.Done():
 		err = ctx.Err()
@@ -183,7 +189,7 @@ func (b *Bulkhead) acquireSlow(ctx context.Context) error {
 		// A slot came as the wait ended.
 		b.mu.Unlock()
 		if err == b.errFull {
-			b.waited(start) // MaxWait passed just then: keep it
+			b.waited(ctx, start) // MaxWait passed just then: keep it
 			return nil
 		}
 		b.release() // the caller has gone: leave the bulkhead as it was
@@ -193,29 +199,29 @@ func (b *Bulkhead) acquireSlow(ctx context.Context) error {
 	b.state.Add(minusOneWaiting)
 	b.mu.Unlock()
 	if err == b.errFull {
-		return b.refuse()
+		return b.refuse(ctx)
 	}
 	return err
 }
 
 // refuse counts and reports a refusal and returns its error.
-func (b *Bulkhead) refuse() error {
+func (b *Bulkhead) refuse(ctx context.Context) error {
 	b.rejected.Add(1)
 	if b.obs != nil {
-		b.observe(resilience.EventRejected, 0, b.errFull)
+		b.observe(ctx, resilience.EventRejected, 0, b.errFull)
 	}
 	return b.errFull
 }
 
 // waited reports a caller that waited since start and got a slot.
-func (b *Bulkhead) waited(start time.Time) {
+func (b *Bulkhead) waited(ctx context.Context, start time.Time) {
 	if b.obs != nil {
-		b.observeAcquired(true, time.Since(start))
+		b.observeAcquired(ctx, true, time.Since(start))
 	}
 }
 
-func (b *Bulkhead) observe(kind resilience.EventKind, latency time.Duration, err error) {
-	b.obs.Observe(resilience.Event{Kind: kind, Policy: b.name, Latency: latency, Err: err})
+func (b *Bulkhead) observe(ctx context.Context, kind resilience.EventKind, latency time.Duration, err error) {
+	b.obs.Observe(resilience.Event{Kind: kind, Policy: b.name, Latency: latency, Err: err, Ctx: ctx})
 }
 
 // A waiter is a caller queued for a slot.

@@ -75,7 +75,7 @@ func Observe[T any](o resilience.Observer, name string, f Func[T]) Func[T] {
 	return func(ctx context.Context, err error) (T, error) {
 		v, ferr := f(ctx, err)
 		if ferr == nil {
-			o.Observe(resilience.Event{Kind: resilience.EventFallback, Policy: name, Err: err})
+			o.Observe(resilience.Event{Kind: resilience.EventFallback, Policy: name, Err: err, Ctx: ctx})
 		}
 		return v, ferr
 	}

@@ -194,7 +194,7 @@ func (ii *InjectInterceptors) apply(ctx context.Context, method string, s side) 
 	if ii.match != nil && !ii.match(method) {
 		return nil
 	}
-	f, ok := ii.in.Decide(method, ii.marked(ctx, s))
+	f, ok := ii.in.DecideContext(ctx, method, ii.marked(ctx, s))
 	if !ok {
 		return nil
 	}

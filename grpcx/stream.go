@@ -145,7 +145,7 @@ func (s *streamCall) end(err error, stop bool) {
 	if err != nil && s.timedOut() {
 		err = &streamTimeoutError{err}
 		if s.ic.obs != nil {
-			s.ic.obs.Observe(resilience.Event{Kind: resilience.EventTimeout, Policy: s.ic.name, Key: s.key, Err: err})
+			s.ic.obs.Observe(resilience.Event{Kind: resilience.EventTimeout, Policy: s.ic.name, Key: s.key, Err: err, Ctx: s.ctx})
 		}
 	}
 	recorded = true

@@ -50,7 +50,7 @@ func (ic *Interceptors) unary(ctx context.Context, method string, req, reply any
 		return nil
 	}
 	if ic.obs != nil && ic.timed && errors.Is(err, timeout.ErrTimeout) {
-		ic.obs.Observe(resilience.Event{Kind: resilience.EventTimeout, Policy: ic.name, Key: key, Err: err})
+		ic.obs.Observe(resilience.Event{Kind: resilience.EventTimeout, Policy: ic.name, Key: key, Err: err, Ctx: ctx})
 	}
 	err = toCallerError(key, err)
 	if ic.fallback == nil || callerGaveUp(ctx) {
@@ -92,7 +92,7 @@ func (ic *Interceptors) fallBack(ctx context.Context, key, method string, req, r
 	switch {
 	case ferr == nil:
 		if ic.obs != nil {
-			ic.obs.Observe(resilience.Event{Kind: resilience.EventFallback, Policy: ic.name, Key: key, Err: err})
+			ic.obs.Observe(resilience.Event{Kind: resilience.EventFallback, Policy: ic.name, Key: key, Err: err, Ctx: ctx})
 		}
 		return nil
 	case errors.Is(ferr, err):

@@ -255,7 +255,7 @@ func (c *call) timedOut() bool {
 		return false
 	}
 	if c.t.obs != nil && c.reported.CompareAndSwap(false, true) {
-		c.t.observe(resilience.EventTimeout, c.key, timeout.ErrTimeout)
+		c.t.observe(c.req.Context(), resilience.EventTimeout, c.key, timeout.ErrTimeout)
 	}
 	return true
 }

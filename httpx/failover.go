@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"reflect"
@@ -41,13 +42,13 @@ func (t *Transport) askFallback(c *call, se *StatusError) (*http.Response, error
 		return c.resp, nil
 	}
 	discard(c.resp)
-	t.observeAnswer(resp, c.key, se)
+	t.observeAnswer(c.req.Context(), resp, c.key, se)
 	return resp, nil
 }
 
 // observeAnswer reports an EventFallback for resp, answering err; when the
 // Observer panics, resp, which the caller will never see, is closed.
-func (t *Transport) observeAnswer(resp *http.Response, key string, err error) {
+func (t *Transport) observeAnswer(ctx context.Context, resp *http.Response, key string, err error) {
 	if t.obs == nil {
 		return
 	}
@@ -57,7 +58,7 @@ func (t *Transport) observeAnswer(resp *http.Response, key string, err error) {
 			resp.Body.Close()
 		}
 	}()
-	t.observe(resilience.EventFallback, key, err)
+	t.observe(ctx, resilience.EventFallback, key, err)
 	ok = true
 }
 

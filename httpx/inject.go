@@ -119,7 +119,7 @@ func (ij *injector) decide(req *http.Request, key func(*http.Request) string) (i
 		v := req.Header[ij.header]
 		marked = len(v) > 0 && v[0] != ""
 	}
-	return ij.in.Decide(key(req), marked)
+	return ij.in.DecideContext(req.Context(), key(req), marked)
 }
 
 // injectTransport injects the faults of Config.Inject in front of the

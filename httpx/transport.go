@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"iter"
@@ -228,7 +229,7 @@ func (t *Transport) answerError(c *call, err error) (*http.Response, error) {
 		resp, ferr := t.fallback(req, err)
 		switch {
 		case ferr == nil && resp != nil:
-			t.observeAnswer(resp, c.key, err)
+			t.observeAnswer(c.req.Context(), resp, c.key, err)
 			return resp, nil
 		case ferr != nil && !errors.Is(ferr, err):
 			if resp != nil {
@@ -254,9 +255,9 @@ func (t *Transport) answerFailure(c *call, se *StatusError) (*http.Response, err
 	return t.askFallback(c, se)
 }
 
-func (t *Transport) observe(kind resilience.EventKind, key string, err error) {
+func (t *Transport) observe(ctx context.Context, kind resilience.EventKind, key string, err error) {
 	if t.obs != nil {
-		t.obs.Observe(resilience.Event{Kind: kind, Policy: t.name, Key: key, Err: err})
+		t.obs.Observe(resilience.Event{Kind: kind, Policy: t.name, Key: key, Err: err, Ctx: ctx})
 	}
 }
 

@@ -167,13 +167,20 @@ func (f Fault) Sleep(ctx context.Context) error {
 // Injector is disabled it returns false at once. Decide itself never
 // sleeps: the caller applies the Fault (see Fault.Sleep).
 func (in *Injector) Decide(key string, marked bool) (Fault, bool) {
+	return in.DecideContext(context.Background(), key, marked)
+}
+
+// DecideContext is Decide for a call made with ctx, which the Observer's
+// Event carries as its Ctx (so that a tracing Observer puts the fault on
+// the call's span).
+func (in *Injector) DecideContext(ctx context.Context, key string, marked bool) (Fault, bool) {
 	if !in.on.Load() {
 		return Fault{}, false
 	}
-	return in.decide(key, marked)
+	return in.decide(ctx, key, marked)
 }
 
-func (in *Injector) decide(key string, marked bool) (Fault, bool) {
+func (in *Injector) decide(ctx context.Context, key string, marked bool) (Fault, bool) {
 	if in.markedOnly && !marked {
 		return Fault{}, false
 	}
@@ -192,7 +199,7 @@ func (in *Injector) decide(key string, marked bool) (Fault, bool) {
 	}
 	f.Err = in.err
 	if in.obs != nil {
-		in.obs.Observe(resilience.Event{Kind: resilience.EventInjected, Policy: in.name, Key: key, Latency: f.Delay, Err: f.Err})
+		in.obs.Observe(resilience.Event{Kind: resilience.EventInjected, Policy: in.name, Key: key, Latency: f.Delay, Err: f.Err, Ctx: ctx})
 	}
 	return f, true
 }
@@ -226,7 +233,7 @@ func (in *Injector) enter(ctx context.Context) error {
 	if !in.on.Load() {
 		return nil
 	}
-	f, ok := in.decide("", in.markedOnly && Marked(ctx))
+	f, ok := in.decide(ctx, "", in.markedOnly && Marked(ctx))
 	if !ok {
 		return nil
 	}

@@ -171,7 +171,8 @@ func TestLatencyAddedExactly(t *testing.T) {
 		in.Enable()
 		var ranAt time.Duration
 		start := time.Now()
-		err := in.Execute(context.Background(), func(context.Context) error {
+		ctx := context.WithValue(context.Background(), callMark{}, "the delayed call")
+		err := in.Execute(ctx, func(context.Context) error {
 			ranAt = time.Since(start)
 			time.Sleep(10 * time.Millisecond) // the call's own time
 			return nil
@@ -181,7 +182,7 @@ func TestLatencyAddedExactly(t *testing.T) {
 		assert.Equal(t, 260*time.Millisecond, time.Since(start))
 		evs := rec.OfKind(resilience.EventInjected)
 		require.Len(t, evs, 1)
-		assert.Equal(t, resilience.Event{Kind: resilience.EventInjected, Policy: "slow", Latency: 250 * time.Millisecond}, evs[0])
+		assert.Equal(t, resilience.Event{Kind: resilience.EventInjected, Policy: "slow", Latency: 250 * time.Millisecond, Ctx: ctx}, evs[0], "the event carries the call's context")
 	})
 }
 
@@ -428,3 +429,6 @@ func TestFaultSleep(t *testing.T) {
 		assert.Equal(t, time.Second, time.Since(start))
 	})
 }
+
+// callMark marks a call's context, to find it in the events it causes.
+type callMark struct{}

@@ -33,7 +33,7 @@ func (t *Timeout) executeAbandon(ctx context.Context, next resilience.Policy, ca
 	}
 	if t.abandoned.Load() >= t.maxAbandoned {
 		if t.obs != nil {
-			t.observe(resilience.EventRejected, t.errTooMany)
+			t.observe(ctx, resilience.EventRejected, t.errTooMany)
 		}
 		return t.errTooMany
 	}
@@ -72,11 +72,11 @@ func (t *Timeout) executeAbandon(ctx context.Context, next resilience.Policy, ca
 	if err == nil {
 		err = t.errTimeout
 		if t.obs != nil {
-			t.observe(resilience.EventTimeout, err)
+			t.observe(ctx, resilience.EventTimeout, err)
 		}
 	}
 	if t.obs != nil {
-		t.observe(resilience.EventAbandon, err)
+		t.observe(ctx, resilience.EventAbandon, err)
 	}
 	return err
 }
@@ -99,7 +99,7 @@ func (t *Timeout) fly(f *flight, ctx context.Context, next resilience.Policy, ca
 		}
 		t.abandoned.Add(-1)
 		if t.obs != nil {
-			t.observe(resilience.EventAbandonDone, f.err)
+			t.observe(ctx, resilience.EventAbandonDone, f.err)
 		}
 		if f.panicked {
 			// Nobody waits for this call any more: crash as any
@@ -121,7 +121,7 @@ func (t *Timeout) landed(f *flight, ctx, cctx context.Context) error {
 	}
 	err, timedOut := t.result(ctx, cctx, f.err)
 	if timedOut && t.obs != nil {
-		t.observe(resilience.EventTimeout, err)
+		t.observe(ctx, resilience.EventTimeout, err)
 	}
 	return err
 }

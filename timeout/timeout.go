@@ -243,7 +243,7 @@ func (t *Timeout) execute(ctx context.Context, next resilience.Policy, call func
 	defer cancel()
 	err, timedOut := t.result(ctx, cctx, run(cctx, next, call))
 	if timedOut && t.obs != nil {
-		t.observe(resilience.EventTimeout, err)
+		t.observe(ctx, resilience.EventTimeout, err)
 	}
 	return err
 }
@@ -274,7 +274,7 @@ func (t *Timeout) exit(ctx, cctx context.Context, cancel context.CancelFunc, err
 	err, timedOut := t.result(ctx, cctx, err)
 	cancel() // before the Observer, which may panic
 	if timedOut && t.obs != nil {
-		t.observe(resilience.EventTimeout, err)
+		t.observe(ctx, resilience.EventTimeout, err)
 	}
 	return err
 }
@@ -307,6 +307,6 @@ func (t *Timeout) Timeout() time.Duration { return t.d }
 // any time.
 func (t *Timeout) Abandoned() int { return int(t.abandoned.Load()) }
 
-func (t *Timeout) observe(kind resilience.EventKind, err error) {
-	t.obs.Observe(resilience.Event{Kind: kind, Policy: t.name, Err: err})
+func (t *Timeout) observe(ctx context.Context, kind resilience.EventKind, err error) {
+	t.obs.Observe(resilience.Event{Kind: kind, Policy: t.name, Err: err, Ctx: ctx})
 }
