@@ -1,0 +1,115 @@
+package otelx
+
+import (
+	"context"
+	"errors"
+	"reflect"
+
+	"go.opentelemetry.io/otel/attribute"
+
+	"github.com/go-resilience/resilience/breaker"
+	"github.com/go-resilience/resilience/bulkhead"
+	"github.com/go-resilience/resilience/timeout"
+)
+
+// The attributes of span events and metrics. error.type is the
+// OpenTelemetry semantic convention's; the others have no convention and
+// are namespaced under resilience., as the conventions ask of custom
+// attributes.
+const (
+	// AttrPolicy is the Name of the policy (Event.Policy).
+	AttrPolicy = attribute.Key("resilience.policy")
+	// AttrKey is the key within a keyed set: a host, a gRPC method
+	// (Event.Key); "" for a policy on its own.
+	AttrKey = attribute.Key("resilience.key")
+	// AttrErrorType is the semantic convention's error.type: the class of
+	// the error a policy ended or answered a call with. For a refusal it
+	// is the reason (breaker_open, probe_limit, bulkhead_full,
+	// abandon_limit, other), the values of the Prometheus collector's
+	// reason label; "timeout" for a deadline; otherwise the error's Go
+	// type, such as "*httpx.StatusError".
+	AttrErrorType = attribute.Key("error.type")
+	// AttrOutcome is the classified outcome of a call: success, failure
+	// or ignored.
+	AttrOutcome = attribute.Key("resilience.outcome")
+	// AttrState is a breaker's state: closed, open, half-open,
+	// forced-open, forced-closed.
+	AttrState = attribute.Key("resilience.breaker.state")
+	// AttrFrom and AttrTo are the states of a breaker's transition.
+	AttrFrom = attribute.Key("resilience.breaker.from")
+	AttrTo   = attribute.Key("resilience.breaker.to")
+	// AttrAttempt is the number of a retry or hedge attempt (1 is the
+	// first call, 2 the first retry or hedge).
+	AttrAttempt = attribute.Key("resilience.attempt")
+	// AttrDelay is a delay in seconds: before a retry, before a hedge was
+	// sent, waited for a bulkhead slot, or injected on purpose.
+	AttrDelay = attribute.Key("resilience.delay")
+)
+
+// A reason is why a call was refused.
+type reason uint8
+
+const (
+	reasonBreakerOpen reason = iota
+	reasonProbeLimit
+	reasonBulkheadFull
+	reasonAbandonLimit
+	reasonOther
+	numReasons
+)
+
+var reasonNames = [numReasons]string{
+	reasonBreakerOpen:  "breaker_open",
+	reasonProbeLimit:   "probe_limit",
+	reasonBulkheadFull: "bulkhead_full",
+	reasonAbandonLimit: "abandon_limit",
+	reasonOther:        "other",
+}
+
+// reasonSentinels maps the policies' refusal errors to reasons, in the
+// order they are tried: the same mapping as the Prometheus collector's.
+var reasonSentinels = [...]struct {
+	err    error
+	reason reason
+}{
+	{breaker.ErrOpen, reasonBreakerOpen},
+	{breaker.ErrTooManyProbes, reasonProbeLimit},
+	{bulkhead.ErrFull, reasonBulkheadFull},
+	{timeout.ErrTooManyAbandoned, reasonAbandonLimit},
+}
+
+func reasonOf(err error) reason {
+	for _, s := range reasonSentinels {
+		if errors.Is(err, s.err) {
+			return s.reason
+		}
+	}
+	return reasonOther
+}
+
+// errorType is the error.type of err: a refusal's reason, "timeout" for
+// any deadline, or err's Go type.
+func errorType(err error) string {
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	}
+	if r := reasonOf(err); r != reasonOther {
+		return reasonNames[r]
+	}
+	return reflect.TypeOf(err).String()
+}
+
+// stateIndex returns the index of a breaker state name, or -1.
+func stateIndex(s string) int {
+	for i, n := range stateNames {
+		if n == s {
+			return i
+		}
+	}
+	return -1
+}
+
+var stateNames = [...]string{"closed", "open", "half-open", "forced-open", "forced-closed"}
