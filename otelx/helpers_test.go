@@ -80,7 +80,9 @@ type chain struct {
 	fb   fallback.Func[string]
 }
 
-func newChain(t *testing.T, obs resilience.Observer) *chain {
+func newChain(t *testing.T, obs resilience.Observer) *chain { return newChainB(t, obs) }
+
+func newChainB(t testing.TB, obs resilience.Observer) *chain {
 	t.Helper()
 	var c chain
 	var err error
