@@ -37,7 +37,7 @@ type Config struct {
 
 	// Interval is how often the stream sends a message to each open page,
 	// and how often call rates are sampled while a page is open. Zero: 1s.
-	// Otherwise it must be at least 100ms: the rate is bounded whatever
+	// Otherwise it must be from 100ms to 1h: the rate is bounded whatever
 	// the client asks.
 	Interval time.Duration
 
@@ -69,6 +69,7 @@ const (
 	defaultTitle        = "resilience"
 	defaultInterval     = time.Second
 	minInterval         = 100 * time.Millisecond
+	maxInterval         = time.Hour
 	defaultWindow       = time.Minute
 	defaultMaxKeys      = 1024
 	defaultMaxTiles     = 100
@@ -101,8 +102,8 @@ func (cfg Config) withDefaults() (Config, error) {
 	switch {
 	case cfg.Interval == 0:
 		cfg.Interval = defaultInterval
-	case cfg.Interval < minInterval:
-		return cfg, fmt.Errorf("dashboard: Config.Interval must be at least %v, got %v", minInterval, cfg.Interval)
+	case cfg.Interval < minInterval || cfg.Interval > maxInterval:
+		return cfg, fmt.Errorf("dashboard: Config.Interval must be from %v to %v, got %v", minInterval, maxInterval, cfg.Interval)
 	}
 	switch {
 	case cfg.Window == 0:
