@@ -23,7 +23,7 @@ type hub struct {
 // A stream is one open page's queue of messages.
 type stream struct {
 	msgs    chan []byte   // framed messages, shared: read-only
-	dropped chan struct{} // closed when the hub drops the stream
+	dropped chan struct{} // closed when the hub drops or closes the stream
 }
 
 // open adds a stream, or returns nil when Config.MaxStreams are open.
@@ -51,6 +51,24 @@ func (h *hub) close(s *stream) {
 	defer h.mu.Unlock()
 	delete(h.streams, s)
 	if len(h.streams) == 0 && h.stop != nil {
+		close(h.stop)
+		h.stop = nil
+	}
+}
+
+// CloseStreams ends every stream open now; the pages reconnect unless the
+// server is going away. An open stream never ends on its own, so an
+// http.Server's Shutdown would wait for it: register CloseStreams with
+// the server's RegisterOnShutdown. It is safe for concurrent use.
+func (d *Dashboard) CloseStreams() {
+	h := &d.hub
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for s := range h.streams {
+		delete(h.streams, s)
+		close(s.dropped)
+	}
+	if h.stop != nil {
 		close(h.stop)
 		h.stop = nil
 	}
@@ -129,7 +147,7 @@ func (d *Dashboard) serveEvents(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
 			return
-		case <-s.dropped:
+		case <-s.dropped: // too slow, or CloseStreams
 			return
 		case msg := <-s.msgs:
 			if !write(msg) {
