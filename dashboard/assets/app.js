@@ -167,6 +167,8 @@
     });
     $("policies").tBodies[0].replaceChildren(rows);
     more("policies-more", m.policies_more, "policies");
+    $("policies").hidden = m.policies.length === 0;
+    $("policies-none").hidden = m.policies.length > 0;
 
     var tl = document.createDocumentFragment();
     m.timeline.slice().reverse().forEach(function (c) {
