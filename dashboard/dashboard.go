@@ -65,7 +65,9 @@ func New(cfg Config) (*Dashboard, error) {
 // A query parameter it does not know, given twice, or with a bad value is
 // answered with 400 Bad Request; another path with 404; a method other
 // than GET and HEAD with 405. The stream ends when the request's context
-// is done, or when the stream falls Config.StreamBuffer messages behind.
+// is done, when the stream falls Config.StreamBuffer messages behind, or
+// when a write to it takes longer than that many Intervals (one second at
+// least): a client that stops reading is dropped.
 func (d *Dashboard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")

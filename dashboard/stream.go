@@ -1,7 +1,9 @@
 package dashboard
 
 import (
+	"errors"
 	"net/http"
+	"os"
 	"strconv"
 	"sync"
 	"time"
@@ -45,10 +47,14 @@ func (h *hub) open() *stream {
 	return s
 }
 
-// close removes s, and stops send when no stream is left.
-func (h *hub) close(s *stream) {
+// close removes s, and stops send when no stream is left. A stream
+// whose write timed out counts as dropped.
+func (h *hub) close(s *stream, timedOut bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if _, ok := h.streams[s]; ok && timedOut {
+		h.dropped++
+	}
 	delete(h.streams, s)
 	if len(h.streams) == 0 && h.stop != nil {
 		close(h.stop)
@@ -118,7 +124,8 @@ func (d *Dashboard) serveEvents(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "dashboard: too many streams open", http.StatusServiceUnavailable)
 		return
 	}
-	defer d.hub.close(s)
+	timedOut := false
+	defer func() { d.hub.close(s, timedOut) }()
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")
@@ -133,10 +140,12 @@ func (d *Dashboard) serveEvents(w http.ResponseWriter, r *http.Request) {
 	writeTimeout := max(time.Second, time.Duration(d.cfg.StreamBuffer)*d.cfg.Interval)
 	write := func(msg []byte) bool {
 		_ = rc.SetWriteDeadline(time.Now().Add(writeTimeout)) // not every writer supports it
-		if _, err := w.Write(msg); err != nil {
-			return false
+		_, err := w.Write(msg)
+		if err == nil {
+			err = rc.Flush()
 		}
-		return rc.Flush() == nil
+		timedOut = errors.Is(err, os.ErrDeadlineExceeded)
+		return err == nil
 	}
 	// The browser reconnects after this long if the stream ends.
 	retry := "retry: " + strconv.FormatInt(max(time.Second, d.cfg.Interval).Milliseconds(), 10) + "\n\n"
