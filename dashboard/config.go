@@ -25,15 +25,15 @@ type Config struct {
 	// Zero: none. Elements must not be nil.
 	Sets []*breaker.Set
 
+	// Bulkheads are shown with their slots in use, callers waiting and
+	// saturation. Zero: none. Elements must not be nil.
+	Bulkheads []*bulkhead.Bulkhead
+
 	// Recorder is the Observer of the policies: the Dashboard shows the
 	// rates, refusals, timeouts, fallbacks, latencies and changes of state
 	// it was told. Tiles are joined to its counts by policy name and key.
 	// Zero: the Dashboard makes its own, which its Observe method feeds.
 	Recorder *Recorder
-
-	// Bulkheads are shown with their slots in use, callers waiting and
-	// saturation. Zero: none. Elements must not be nil.
-	Bulkheads []*bulkhead.Bulkhead
 
 	// Interval is how often the stream sends a message to each open page,
 	// and how often call rates are sampled while a page is open. Zero: 1s.
@@ -43,8 +43,8 @@ type Config struct {
 
 	// Window is the span of recent calls the latency percentiles cover:
 	// those of the last Window/2 to Window (counts are kept in two halves,
-	// the older dropped as a new one starts). Zero: 1m. Otherwise it must
-	// be at least 2*Interval.
+	// the older dropped as a new one starts). Zero: 1m, or 2*Interval if
+	// that is longer. Otherwise it must be at least 2*Interval.
 	Window time.Duration
 
 	// MaxTiles is the most breakers, bulkheads and other policies each

@@ -71,19 +71,19 @@
 //	policies         array    other observed (policy, key) pairs (below):
 //	                          timeouts, fallbacks, breakers not watched
 //	policies_more    number   pairs not listed
-//	timeline         array    the last changes of state, oldest first:
+//	timeline         array    the last 50 changes of state, oldest first:
 //	                          {"time", "policy", "key", "from", "to"}
 //	streams          number   streams open now
 //	streams_dropped  number   streams dropped for being too slow, in all
 //
 // Every tile has these figures of its (policy, key) pair, zero when the
-// Dashboard was told of none:
+// Recorder was told of none:
 //
 //	calls_per_sec     number  calls let through (EventCall) per second,
 //	failures_per_sec  number  of them failed per second, and
 //	rejected_per_sec  number  calls refused per second, between the last
 //	                          two samples (taken at most twice an Interval)
-//	calls, failures   number  in all, since the Dashboard was made
+//	calls, failures   number  in all, since the Recorder was made
 //	rejected          object  refusals in all by reason: "breaker_open",
 //	                          "probe_limit", "bulkhead_full",
 //	                          "abandon_limit", "other" (zero ones left out),
@@ -92,8 +92,8 @@
 //	fallbacks         number  fallbacks served in all
 //	p50_ms, p90_ms,   number  latency percentiles of the calls answered in
 //	p99_ms                    the last Window/2 to Window, in milliseconds,
-//	                          as the upper bound of a bucket (about 19%
-//	                          wide); 0 when there were none
+//	                          as the upper bound of a bucket (at most 25%
+//	                          above the true value); 0 when there were none
 //	history           array   only with snapshot.json?history=true: up to
 //	                          120 samples [calls/s, failures/s, refused/s],
 //	                          oldest first
