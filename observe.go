@@ -38,6 +38,8 @@ type Event struct {
 	// From and To are the states of an EventStateChange: "closed", "open",
 	// "half-open", or "forced-open", "forced-closed".
 	From, To string
+	// Limit is the new concurrency limit of an EventLimitChange.
+	Limit int
 }
 
 // An EventKind says what an Event reports.
@@ -63,6 +65,9 @@ const (
 	EventAbandonDone
 	// EventFallback: a fallback answered in place of Err.
 	EventFallback
+	// EventLimitChange: an adaptive limiter changed its concurrency limit
+	// to Limit.
+	EventLimitChange
 )
 
 var eventKindNames = [...]string{
@@ -76,6 +81,7 @@ var eventKindNames = [...]string{
 	EventAbandon:     "abandon",
 	EventAbandonDone: "abandon_done",
 	EventFallback:    "fallback",
+	EventLimitChange: "limit_change",
 }
 
 func (k EventKind) String() string {
