@@ -19,7 +19,7 @@ const (
 	// more admission.
 	admitOne = 1<<seqShift + 1
 	// sampleEvery: one admission in this many is timed (a power of two).
-	sampleEvery = 8
+	sampleEvery = 16
 )
 
 // A Limiter bounds how many calls run at once, like a bulkhead, but moves
@@ -46,7 +46,9 @@ type Limiter struct {
 	queue    []chan struct{}
 
 	s        *settings
-	epoch    time.Time // the origin of the times in tickets and windows
+	obs      resilience.Observer   // s.Observer, kept at hand for the hot path
+	classify resilience.Classifier // s.Classifier, likewise
+	epoch    time.Time             // the origin of the times in tickets and windows
 	errLimit error
 }
 
@@ -57,7 +59,7 @@ func New(cfg Config) (*Limiter, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Limiter{s: s, epoch: time.Now(), errLimit: newRejectError(cfg.Name, ErrLimited)}
+	l := &Limiter{s: s, obs: s.Observer, classify: s.Classifier, epoch: time.Now(), errLimit: newRejectError(cfg.Name, ErrLimited)}
 	l.limit.Store(int64(s.InitialLimit))
 	l.w.est = float64(s.InitialLimit)
 	return l, nil
@@ -146,10 +148,10 @@ func (l *Limiter) acquire(ctx context.Context) (int64, error) {
 // admitted finishes the admission that left the limiter in state s: it
 // reports it, and times one call in sampleEvery.
 func (l *Limiter) admitted(s uint64) int64 {
-	if l.s.Observer != nil {
+	if l.obs != nil {
 		l.observe(resilience.EventAcquire, 0, nil)
 	}
-	if (s>>seqShift)%sampleEvery != 0 {
+	if (s>>seqShift)%sampleEvery != 1 { // the first admission is timed
 		return 0
 	}
 	l.w.peak(int64(s & inFlightMask))
@@ -256,13 +258,13 @@ func (l *Limiter) release(ctx context.Context, t int64, err error, panicked bool
 	if l.waiters.Load() > 0 {
 		l.wake(1)
 	}
-	if l.s.Observer != nil {
+	if l.obs != nil {
 		l.observe(resilience.EventRelease, 0, nil)
 	}
-	if panicked || (t == 0 && err == nil && l.s.Classifier == nil) {
+	if panicked || (t == 0 && err == nil && l.classify == nil) {
 		return
 	}
-	switch l.s.Classifier.Classify(ctx, err) {
+	switch l.classify.Classify(ctx, err) {
 	case resilience.Success:
 		if t != 0 {
 			l.sample(t, false)
@@ -290,8 +292,8 @@ func (l *Limiter) sample(t int64, failed bool) {
 			if now > old && l.waiters.Load() > 0 {
 				l.wake(now - old)
 			}
-			if l.s.Observer != nil {
-				l.s.Observer.Observe(resilience.Event{Kind: resilience.EventLimitChange, Policy: l.s.Name, Limit: now})
+			if l.obs != nil {
+				l.obs.Observe(resilience.Event{Kind: resilience.EventLimitChange, Policy: l.s.Name, Limit: now})
 			}
 		}
 	}
@@ -299,20 +301,20 @@ func (l *Limiter) sample(t int64, failed bool) {
 
 func (l *Limiter) refuse() error {
 	l.rejected.Add(1)
-	if l.s.Observer != nil {
+	if l.obs != nil {
 		l.observe(resilience.EventRejected, 0, l.errLimit)
 	}
 	return l.errLimit
 }
 
 func (l *Limiter) waited(start time.Time) {
-	if l.s.Observer != nil {
+	if l.obs != nil {
 		l.observe(resilience.EventWait, time.Since(start), nil)
 	}
 }
 
 func (l *Limiter) observe(kind resilience.EventKind, latency time.Duration, err error) {
-	l.s.Observer.Observe(resilience.Event{Kind: kind, Policy: l.s.Name, Latency: latency, Err: err})
+	l.obs.Observe(resilience.Event{Kind: kind, Policy: l.s.Name, Latency: latency, Err: err})
 }
 
 // Name returns Config.Name.

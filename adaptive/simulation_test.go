@@ -84,8 +84,8 @@ type phase struct {
 }
 
 type sample struct {
-	at               time.Duration
-	capacity         int
+	at              time.Duration
+	capacity        int
 	limit, inflight int
 }
 
