@@ -107,8 +107,8 @@ type Config struct {
 	// resilience.DefaultClassifier.
 	Classifier resilience.Classifier
 
-	// Observer is told of each change of the limit (EventLimitChange,
-	// with Limit the new limit), of each refusal (EventRejected) and, like
+	// Observer is told of the initial limit (by New) and of each change
+	// of the limit (EventLimitChange, with Limit the limit), of each refusal (EventRejected) and, like
 	// a bulkhead's, of each slot taken and given back (EventAcquire,
 	// EventRelease) and each wait that ended with a slot (EventWait). Nil:
 	// nothing is reported.

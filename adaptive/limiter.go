@@ -62,6 +62,10 @@ func New(cfg Config) (*Limiter, error) {
 	l := &Limiter{s: s, obs: s.Observer, classify: s.Classifier, epoch: time.Now(), errLimit: newRejectError(cfg.Name, ErrLimited)}
 	l.limit.Store(int64(s.InitialLimit))
 	l.w.est = float64(s.InitialLimit)
+	if l.obs != nil {
+		// The initial limit, so that an Observer knows it from the start.
+		l.obs.Observe(resilience.Event{Kind: resilience.EventLimitChange, Policy: s.Name, Limit: s.InitialLimit})
+	}
 	return l, nil
 }
 

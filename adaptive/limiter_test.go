@@ -142,9 +142,9 @@ func TestObserverHearsLimitChanges(t *testing.T) {
 				changes = append(changes, ev.Limit)
 			}
 		}
-		assert.Equal(t, []int{9}, changes)
+		assert.Equal(t, []int{10, 9}, changes, "the initial limit, then the change")
 		kinds := obs.kinds()
-		assert.Equal(t, []resilience.EventKind{resilience.EventAcquire, resilience.EventRelease, resilience.EventLimitChange}, kinds)
+		assert.Equal(t, []resilience.EventKind{resilience.EventLimitChange, resilience.EventAcquire, resilience.EventRelease, resilience.EventLimitChange}, kinds)
 	})
 }
 

@@ -3,6 +3,7 @@ package health
 import (
 	"fmt"
 
+	"github.com/go-resilience/resilience/adaptive"
 	"github.com/go-resilience/resilience/breaker"
 	"github.com/go-resilience/resilience/bulkhead"
 )
@@ -25,6 +26,12 @@ type Config struct {
 	// doing its job, not a failing dependency. Zero: none. Elements must
 	// not be nil.
 	Bulkheads []*bulkhead.Bulkhead
+
+	// Limiters are adaptive concurrency limiters, reported beside the
+	// bulkheads with their current limit, calls in flight and saturation
+	// (see adaptive.go). Like bulkheads, they do not change Status. Zero:
+	// none. Elements must not be nil.
+	Limiters []*adaptive.Limiter
 
 	// UnavailableWhenDegraded makes the handler answer 503 Service
 	// Unavailable when the status is Degraded, not only when it is Down.
@@ -73,6 +80,10 @@ func New(cfg Config) (*Checker, error) {
 	cfg.Breakers = append([]*breaker.Breaker(nil), cfg.Breakers...)
 	cfg.Sets = append([]*breaker.Set(nil), cfg.Sets...)
 	cfg.Bulkheads = append([]*bulkhead.Bulkhead(nil), cfg.Bulkheads...)
+	if err := checkLimiters(cfg.Limiters); err != nil {
+		return nil, err
+	}
+	cfg.Limiters = append([]*adaptive.Limiter(nil), cfg.Limiters...)
 	return &Checker{cfg: cfg}, nil
 }
 
@@ -98,6 +109,7 @@ func (c *Checker) Report() Report {
 	for _, b := range c.cfg.Bulkheads {
 		r.Bulkheads = append(r.Bulkheads, bulkheadReport(b))
 	}
+	r.Limiters = limiterReports(c.cfg.Limiters)
 	r.Status = overall(r.Breakers)
 	return r
 }

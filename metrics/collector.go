@@ -37,6 +37,7 @@ type Collector struct {
 	inFlight    *prometheus.Desc
 	wait        *prometheus.Desc
 	fallbacks   *prometheus.Desc
+	adaptive    adaptiveDescs
 
 	// index is read without a lock on every Event and replaced, copied,
 	// under mu when a pair is added or forgotten.
@@ -80,6 +81,7 @@ func New(cfg Config) (*Collector, error) {
 		fallbacks: desc("fallbacks_total",
 			"Errors a fallback answered with a substitute."),
 	}
+	c.adaptive = newAdaptiveDescs(desc)
 	c.index.Store(&index{byPair: map[pair]*series{}})
 	return c, nil
 }
@@ -94,6 +96,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		c.timeouts, c.abandoned, c.inFlight, c.wait, c.fallbacks} {
 		ch <- d
 	}
+	c.adaptive.describe(ch)
 }
 
 // Collect sends the current value of every series. It implements

@@ -25,10 +25,11 @@ import (
 //   - EventWait: bulkhead_wait_seconds.
 //   - EventAbandon, EventAbandonDone: abandoned_in_flight up and down.
 //   - EventFallback: fallbacks_total.
+//   - EventLimitChange: adaptive_limit (see adaptive.go).
 //
 // Events of other kinds are ignored.
 func (c *Collector) Observe(ev resilience.Event) {
-	if c == nil || ev.Kind == 0 || ev.Kind > resilience.EventFallback {
+	if c == nil || ev.Kind == 0 || ev.Kind > resilience.EventLimitChange {
 		return
 	}
 	s := c.lookup(ev.Policy, ev.Key)
@@ -63,5 +64,7 @@ func (c *Collector) Observe(ev resilience.Event) {
 		s.abandoned.Add(-1)
 	case resilience.EventFallback:
 		s.fallbacks.Add(1)
+	case resilience.EventLimitChange:
+		s.limitChanged(ev.Limit)
 	}
 }
