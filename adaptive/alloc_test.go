@@ -4,6 +4,7 @@ package adaptive_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -55,3 +56,16 @@ var chains = map[*adaptive.Limiter]resilience.Policy{}
 type nopObserver struct{}
 
 func (nopObserver) Observe(resilience.Event) {}
+
+func TestThrottlerDoesNotAllocate(t *testing.T) {
+	ctx := context.Background()
+	th, err := adaptive.NewThrottler(adaptive.ThrottlerConfig{Name: "s", K: 1, MinRequests: 1, MaxRejectionProbability: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	assert.Zero(t, testing.AllocsPerRun(1000, func() { _ = th.Execute(ctx, nop) }), "calls that succeed")
+	boom := errors.New("boom")
+	fail := func(context.Context) error { return boom }
+	assert.Zero(t, testing.AllocsPerRun(1000, func() { _ = th.Execute(ctx, fail) }), "failures and refusals")
+	assert.NotZero(t, th.Rejected())
+}

@@ -94,3 +94,50 @@ func FuzzNew(f *testing.F) {
 		}
 	})
 }
+
+// FuzzNewThrottler is FuzzNew for NewThrottler.
+func FuzzNewThrottler(f *testing.F) {
+	f.Add(0.0, int64(0), 0.0, 0)
+	f.Add(2.0, int64(time.Minute), 0.8, 20)
+	f.Add(-1.0, int64(0), 0.0, 0)
+	f.Add(math.NaN(), int64(0), 0.0, 0)
+	f.Add(math.Inf(1), int64(0), 0.0, 0)
+	f.Add(0.0, int64(9), 0.0, 0)
+	f.Add(0.0, int64(-1), 0.0, 0)
+	f.Add(0.0, int64(0), 1.01, 0)
+	f.Add(0.0, int64(0), math.NaN(), 0)
+	f.Add(0.0, int64(0), 0.0, -1)
+	f.Fuzz(func(t *testing.T, k float64, window int64, maxP float64, minReq int) {
+		cfg := adaptive.ThrottlerConfig{K: k, Window: time.Duration(window), MaxRejectionProbability: maxP, MinRequests: minReq}
+		th, err := adaptive.NewThrottler(cfg)
+		var field string
+		switch {
+		case k != 0 && !(k >= 1 && !math.IsInf(k, 1)):
+			field = "K"
+		case window != 0 && window < 10:
+			field = "Window"
+		case maxP != 0 && !(maxP > 0 && maxP <= 1):
+			field = "MaxRejectionProbability"
+		case minReq < 0:
+			field = "MinRequests"
+		}
+		if field != "" {
+			if err == nil || th != nil {
+				t.Fatalf("NewThrottler(%+v) = %v, %v; want an error naming %s", cfg, th, err, field)
+			}
+			if msg := err.Error(); !strings.HasPrefix(msg, "adaptive: ThrottlerConfig."+field+" must be") {
+				t.Fatalf("NewThrottler(%+v): error %q does not name %s", cfg, msg, field)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("NewThrottler(%+v): %v", cfg, err)
+		}
+		if err := th.Execute(context.Background(), nop); err != nil {
+			t.Fatalf("first call: %v", err)
+		}
+		if p := th.RejectionProbability(); p != 0 {
+			t.Fatalf("rejection probability %v after one success", p)
+		}
+	})
+}

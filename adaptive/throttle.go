@@ -24,7 +24,8 @@ type ThrottlerConfig struct {
 	// K is how many calls per accepted call the throttler lets through
 	// before it starts refusing: it refuses with probability
 	// (requests − K·accepts)/(requests + 1). Lower is more aggressive. Zero:
-	// 2. Otherwise it must be positive and finite.
+	// 2. Otherwise it must be at least 1 (below 1 it would refuse calls to
+	// a dependency that fails none) and finite.
 	K float64
 
 	// Window is how far back requests and accepts are counted, in ten
@@ -103,8 +104,8 @@ func NewThrottler(cfg ThrottlerConfig) (*Throttler, error) {
 		return fmt.Errorf("adaptive: ThrottlerConfig.%s must be %s, got %v", field, want, got)
 	}
 	switch {
-	case cfg.K != 0 && !(cfg.K > 0 && !math.IsInf(cfg.K, 1)):
-		return nil, bad("K", "positive and finite (or zero: 2)", cfg.K)
+	case cfg.K != 0 && !(cfg.K >= 1 && !math.IsInf(cfg.K, 1)):
+		return nil, bad("K", ">= 1 and finite (or zero: 2)", cfg.K)
 	case cfg.Window != 0 && cfg.Window < throttleSlices:
 		return nil, bad("Window", "at least 10ns (or zero: 2m)", cfg.Window)
 	case cfg.MaxRejectionProbability != 0 && !(cfg.MaxRejectionProbability > 0 && cfg.MaxRejectionProbability <= 1):

@@ -164,6 +164,7 @@ func TestNewThrottlerNamesTheBadField(t *testing.T) {
 		cfg   adaptive.ThrottlerConfig
 	}{
 		{"K", adaptive.ThrottlerConfig{K: -1}},
+		{"K", adaptive.ThrottlerConfig{K: 0.5}},
 		{"K", adaptive.ThrottlerConfig{K: math.NaN()}},
 		{"K", adaptive.ThrottlerConfig{K: math.Inf(1)}},
 		{"Window", adaptive.ThrottlerConfig{Window: -time.Second}},
