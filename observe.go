@@ -65,6 +65,11 @@ const (
 	EventAbandonDone
 	// EventFallback: a fallback answered in place of Err.
 	EventFallback
+	// EventInjected: a fault injector (package inject) delayed a call by
+	// Latency and, when Err is not nil, failed it with Err, on purpose.
+	// It is never a failure of the dependency itself; a breaker that
+	// the injected error reaches still counts it, as it is meant to.
+	EventInjected
 	// EventLimitChange: an adaptive limiter changed its concurrency limit
 	// to Limit.
 	EventLimitChange
@@ -81,6 +86,7 @@ var eventKindNames = [...]string{
 	EventAbandon:     "abandon",
 	EventAbandonDone: "abandon_done",
 	EventFallback:    "fallback",
+	EventInjected:    "injected",
 	EventLimitChange: "limit_change",
 }
 

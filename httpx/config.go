@@ -59,11 +59,13 @@ type Config struct {
 
 	// Timeout bounds each request from RoundTrip until its response body is
 	// read to the end or closed: the request's context gets this deadline
-	// (context.WithTimeoutCause with timeout.ErrTimeout as its cause) and is
-	// cancelled when the body is done, never when RoundTrip returns. A
-	// request whose own context has an earlier deadline keeps it. Errors
+	// (context.WithTimeoutCause, with a cause matching timeout.ErrTimeout)
+	// and is cancelled when the body is done, never when RoundTrip returns.
+	// A request whose own context has an earlier deadline keeps it. Errors
 	// caused by this deadline match timeout.ErrTimeout and
-	// context.DeadlineExceeded. Zero: no timeout. Negative: an error.
+	// context.DeadlineExceeded, and name the Transport
+	// (`timeout "httpx": deadline exceeded: ...`). Zero: no timeout.
+	// Negative: an error.
 	Timeout time.Duration
 
 	// Classify tells whether a request went well: it is called with the
@@ -116,6 +118,12 @@ type Config struct {
 	// their own Observer is nil. Per-key bulkheads report their key in
 	// Event.Key. Nil: nothing is reported.
 	Observer resilience.Observer
+
+	// Inject injects faults on purpose into the requests the breaker and
+	// bulkhead let through, in front of Base and within Timeout, so that
+	// the Transport's breaker, timeout and Fallback react to them as to
+	// real ones (see InjectConfig). Zero: none.
+	Inject InjectConfig
 }
 
 const defaultMaxKeys = 1024
@@ -134,5 +142,5 @@ func (cfg *Config) validate() error {
 	case b.MaxConcurrent == 0 && cfg.BulkheadPerKey:
 		return fmt.Errorf("httpx: Config.BulkheadPerKey is set but Config.Bulkhead.MaxConcurrent is zero (no bulkhead)")
 	}
-	return nil
+	return cfg.Inject.check("Config.Inject")
 }
