@@ -2,6 +2,7 @@ package adaptive
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -78,9 +79,35 @@ func New(cfg Config) (*Limiter, error) {
 //
 // call gets ctx unchanged. Its slot is given back when it returns, panics
 // (the panic goes on to the caller unchanged; the call does not count
-// towards the limit) or exits its goroutine.
+// towards the limit) or exits its goroutine, and when the Observer panics
+// (the panic goes on the same way).
+//
+// A nil ctx or call, a nil *Limiter or a zero Limiter (not made by New) is
+// a programming error: Execute returns an error matching
+// resilience.ErrMisuse (and resilience.ErrNilContext, ErrNilFunc or
+// ErrNilPolicy) without running call or taking a slot.
 func (l *Limiter) Execute(ctx context.Context, call func(context.Context) error) error {
 	return l.execute(ctx, nil, call)
+}
+
+// Programming errors of the limiter's user (see Execute).
+var (
+	errNilLimiter  = fmt.Errorf("adaptive: nil *Limiter: %w", resilience.ErrNilPolicy)
+	errZeroLimiter = fmt.Errorf("adaptive: zero Limiter (make one with New): %w", resilience.ErrMisuse)
+	errNilContext  = fmt.Errorf("adaptive: nil context: %w", resilience.ErrNilContext)
+	errNilCall     = fmt.Errorf("adaptive: nil call: %w", resilience.ErrNilFunc)
+)
+
+// check returns the programming error that keeps l from running any call,
+// or nil.
+func (l *Limiter) check() error {
+	switch {
+	case l == nil:
+		return errNilLimiter
+	case l.s == nil:
+		return errZeroLimiter
+	}
+	return nil
 }
 
 // Wrap returns a Policy that runs next inside the limiter:
@@ -101,6 +128,9 @@ func (w *wrapped) Execute(ctx context.Context, call func(context.Context) error)
 	return w.l.execute(ctx, w.next, call)
 }
 
+// Check reports a limiter that cannot run any call, for resilience.Chain.
+func (w *wrapped) Check() error { return w.l.check() }
+
 // Enter and Exit are execute in two steps, for resilience.Do (see
 // internal/step).
 func (w *wrapped) Enter(ctx context.Context) (context.Context, step.Ticket, error) {
@@ -114,6 +144,12 @@ func (w *wrapped) Exit(ctx, _ context.Context, t step.Ticket, err error, panicke
 }
 
 func (l *Limiter) execute(ctx context.Context, next resilience.Policy, call func(context.Context) error) (err error) {
+	if call == nil {
+		if err := l.check(); err != nil {
+			return err
+		}
+		return errNilCall
+	}
 	t, err := l.acquire(ctx)
 	if err != nil {
 		return err
@@ -138,23 +174,30 @@ func (l *Limiter) execute(ctx context.Context, next resilience.Policy, call func
 // that is not timed, otherwise one more than the call's start in
 // nanoseconds since l.epoch.
 func (l *Limiter) acquire(ctx context.Context) (int64, error) {
+	if l == nil || l.s == nil || ctx == nil {
+		if err := l.check(); err != nil {
+			return 0, err
+		}
+		return 0, errNilContext
+	}
 	for {
 		s := l.state.Load()
 		if int64(s&inFlightMask) >= l.limit.Load() {
 			return l.acquireSlow(ctx)
 		}
 		if l.state.CompareAndSwap(s, s+admitOne) {
-			return l.admitted(s + admitOne), nil
+			t := l.admitted(s + admitOne)
+			if l.obs != nil {
+				l.observeHeld(resilience.EventAcquire, 0)
+			}
+			return t, nil
 		}
 	}
 }
 
 // admitted finishes the admission that left the limiter in state s: it
-// reports it, and times one call in sampleEvery.
+// times one call in sampleEvery, and returns the call's ticket.
 func (l *Limiter) admitted(s uint64) int64 {
-	if l.obs != nil {
-		l.observe(resilience.EventAcquire, 0, nil)
-	}
 	if (s>>seqShift)%sampleEvery != 1 { // the first admission is timed
 		return 0
 	}
@@ -209,7 +252,8 @@ func (l *Limiter) acquireSlow(ctx context.Context) (int64, error) {
 	}
 }
 
-// tryAcquire takes a slot if there is room under the limit.
+// tryAcquire takes a slot if there is room under the limit. It reports
+// nothing: the caller reports the slot (waited) once it has left the queue.
 func (l *Limiter) tryAcquire() (int64, bool) {
 	for {
 		s := l.state.Load()
@@ -258,10 +302,7 @@ func (l *Limiter) wake(n int) {
 // release gives back the slot of a call with ticket t that returned err
 // (or panicked), and records what the call says about the dependency.
 func (l *Limiter) release(ctx context.Context, t int64, err error, panicked bool) {
-	l.state.Add(^uint64(0)) // one fewer in flight
-	if l.waiters.Load() > 0 {
-		l.wake(1)
-	}
+	l.giveBack()
 	if l.obs != nil {
 		l.observe(resilience.EventRelease, 0, nil)
 	}
@@ -313,7 +354,29 @@ func (l *Limiter) refuse() error {
 
 func (l *Limiter) waited(start time.Time) {
 	if l.obs != nil {
-		l.observe(resilience.EventWait, time.Since(start), nil)
+		l.observeHeld(resilience.EventWait, time.Since(start))
+		l.observeHeld(resilience.EventAcquire, 0)
+	}
+}
+
+// observeHeld reports an event about a slot just taken, and gives the slot
+// back when the Observer panics (the panic goes on).
+func (l *Limiter) observeHeld(kind resilience.EventKind, latency time.Duration) {
+	ok := false
+	defer func() {
+		if !ok {
+			l.giveBack()
+		}
+	}()
+	l.observe(kind, latency, nil)
+	ok = true
+}
+
+// giveBack gives back a slot without recording anything about the call.
+func (l *Limiter) giveBack() {
+	l.state.Add(^uint64(0))
+	if l.waiters.Load() > 0 {
+		l.wake(1)
 	}
 }
 

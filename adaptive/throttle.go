@@ -137,8 +137,35 @@ func NewThrottler(cfg ThrottlerConfig) (*Throttler, error) {
 // returns an error matching ErrThrottled (and resilience.ErrRejected)
 // without running call. call gets ctx unchanged; a panic in call goes on to
 // the caller unchanged and is not counted.
+//
+// A nil ctx or call, a nil *Throttler or a zero Throttler (not made by
+// NewThrottler) is a programming error: Execute returns an error matching
+// resilience.ErrMisuse (and resilience.ErrNilContext, ErrNilFunc or
+// ErrNilPolicy) without running call or counting it.
 func (t *Throttler) Execute(ctx context.Context, call func(context.Context) error) error {
 	return t.execute(ctx, nil, call)
+}
+
+// Programming errors of the throttler's user (see Execute).
+var (
+	errNilThrottler  = fmt.Errorf("adaptive: nil *Throttler: %w", resilience.ErrNilPolicy)
+	errZeroThrottler = fmt.Errorf("adaptive: zero Throttler (make one with NewThrottler): %w", resilience.ErrMisuse)
+)
+
+// check returns the programming error that keeps t from running a call
+// made with ctx and call, or nil.
+func (t *Throttler) check(ctx context.Context, call func(context.Context) error) error {
+	switch {
+	case t == nil:
+		return errNilThrottler
+	case t.width == 0:
+		return errZeroThrottler
+	case ctx == nil:
+		return errNilContext
+	case call == nil:
+		return errNilCall
+	}
+	return nil
 }
 
 // Wrap returns a Policy that runs next inside the throttler. It makes no
@@ -157,9 +184,17 @@ func (w *throttled) Execute(ctx context.Context, call func(context.Context) erro
 	return w.t.execute(ctx, w.next, call)
 }
 
+// Check reports a throttler that cannot run any call, for resilience.Chain.
+func (w *throttled) Check() error { return w.t.check(context.Background(), nop) }
+
+func nop(context.Context) error { return nil }
+
 // Enter and Exit are execute in two steps, for resilience.Do (see
 // internal/step).
 func (w *throttled) Enter(ctx context.Context) (context.Context, step.Ticket, error) {
+	if err := w.t.check(ctx, nop); err != nil {
+		return ctx, step.Ticket{}, err
+	}
 	return ctx, step.Ticket{}, w.t.admit()
 }
 
@@ -171,6 +206,9 @@ func (w *throttled) Exit(ctx, _ context.Context, _ step.Ticket, err error, panic
 }
 
 func (t *Throttler) execute(ctx context.Context, next resilience.Policy, call func(context.Context) error) error {
+	if err := t.check(ctx, call); err != nil {
+		return err
+	}
 	if err := t.admit(); err != nil {
 		return err
 	}

@@ -107,11 +107,46 @@ func (cfg *Config) validate() error {
 // matching ErrLimited (and resilience.ErrRejected) without running call;
 // when ctx ends while it waits, it returns ctx.Err() without running call.
 // A free token is taken without looking at ctx. call gets ctx unchanged.
+//
+// A nil ctx or call, a nil *Limiter or a zero Limiter (not made by New) is
+// a programming error: Execute returns an error matching
+// resilience.ErrMisuse (and resilience.ErrNilContext, ErrNilFunc or
+// ErrNilPolicy) without running call or taking a token.
 func (l *Limiter) Execute(ctx context.Context, call func(context.Context) error) error {
+	if call == nil {
+		return l.nilCall()
+	}
 	if err := l.Take(ctx); err != nil {
 		return err
 	}
 	return call(ctx)
+}
+
+// Programming errors of the limiter's user (see Execute).
+var (
+	errNilLimiter  = fmt.Errorf("ratelimit: nil *Limiter: %w", resilience.ErrNilPolicy)
+	errZeroLimiter = fmt.Errorf("ratelimit: zero Limiter (make one with New): %w", resilience.ErrMisuse)
+	errNilContext  = fmt.Errorf("ratelimit: nil context: %w", resilience.ErrNilContext)
+	errNilCall     = fmt.Errorf("ratelimit: nil call: %w", resilience.ErrNilFunc)
+)
+
+// check returns the programming error that keeps l from running any call,
+// or nil.
+func (l *Limiter) check() error {
+	switch {
+	case l == nil:
+		return errNilLimiter
+	case l.lim == nil:
+		return errZeroLimiter
+	}
+	return nil
+}
+
+func (l *Limiter) nilCall() error {
+	if err := l.check(); err != nil {
+		return err
+	}
+	return errNilCall
 }
 
 // Wrap returns a Policy that runs next once the limiter lets the call
@@ -129,6 +164,9 @@ type wrapped struct {
 }
 
 func (w *wrapped) Execute(ctx context.Context, call func(context.Context) error) error {
+	if call == nil {
+		return w.l.nilCall()
+	}
 	if err := w.l.Take(ctx); err != nil {
 		return err
 	}
@@ -137,6 +175,9 @@ func (w *wrapped) Execute(ctx context.Context, call func(context.Context) error)
 	}
 	return w.next.Execute(ctx, call)
 }
+
+// Check reports a limiter that cannot run any call, for resilience.Chain.
+func (w *wrapped) Check() error { return w.l.check() }
 
 // Enter and Exit are Execute in two steps, for resilience.Do (see
 // internal/step). A token, once taken, is never given back: Exit has
@@ -158,8 +199,15 @@ func (w *wrapped) Exit(_, _ context.Context, _ step.Ticket, err error, _ bool) e
 // token is taken.
 //
 // Taking a free token and refusing allocate nothing; a caller that waits
-// allocates a timer.
+// allocates a timer. A nil ctx, a nil *Limiter or a zero Limiter takes no
+// token and returns an error matching resilience.ErrMisuse.
 func (l *Limiter) Take(ctx context.Context) error {
+	if l == nil || l.lim == nil || ctx == nil {
+		if err := l.check(); err != nil {
+			return err
+		}
+		return errNilContext
+	}
 	now := time.Now()
 	if l.lim.AllowN(now, 1) {
 		return nil

@@ -310,3 +310,27 @@ func TestComposesInChainAndDo(t *testing.T) {
 	_, ok := resilience.RetryAfter(err)
 	assert.True(t, ok)
 }
+
+func TestMisuseIsReportedNotPanicked(t *testing.T) {
+	l := mustNew(t, ratelimit.Config{Rate: 1})
+	var nilL *ratelimit.Limiter
+	var zero ratelimit.Limiter
+	var nilCtx context.Context
+	for _, tc := range []struct {
+		name string
+		err  error
+		want error
+	}{
+		{"nil limiter", nilL.Execute(context.Background(), nop), resilience.ErrNilPolicy},
+		{"zero limiter", zero.Take(context.Background()), resilience.ErrMisuse},
+		{"nil context", l.Take(nilCtx), resilience.ErrNilContext},
+		{"nil call", l.Execute(context.Background(), nil), resilience.ErrNilFunc},
+		{"nil call through Wrap", l.Wrap(nil).Execute(context.Background(), nil), resilience.ErrNilFunc},
+		{"zero limiter in a Chain", resilience.Chain(&zero, resilience.Chain()).Execute(context.Background(), nop), resilience.ErrMisuse},
+	} {
+		assert.ErrorIs(t, tc.err, tc.want, tc.name)
+		assert.ErrorIs(t, tc.err, resilience.ErrMisuse, tc.name)
+		assert.NotErrorIs(t, tc.err, resilience.ErrRejected, tc.name)
+	}
+	assert.InDelta(t, 1, l.Tokens(), 1e-9, "no token was taken")
+}
