@@ -41,6 +41,7 @@ type Collector struct {
 	inject      injectDescs
 	capacity    *prometheus.Desc
 	waiting     *prometheus.Desc
+	adaptive    adaptiveDescs
 
 	// index is read without a lock on every Event and replaced, copied,
 	// under mu when a pair is added or forgotten.
@@ -94,6 +95,7 @@ func New(cfg Config) (*Collector, error) {
 			"Callers waiting for a slot of a watched bulkhead."),
 	}
 	c.inject = newInjectDescs(desc)
+	c.adaptive = newAdaptiveDescs(desc)
 	c.index.Store(&index{byPair: map[pair]*series{}})
 	return c, nil
 }
@@ -109,6 +111,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		ch <- d
 	}
 	c.inject.describe(ch)
+	c.adaptive.describe(ch)
 }
 
 // Collect sends the current value of every series. It implements
