@@ -68,6 +68,14 @@ const (
 	// It is never a failure of the dependency itself; a breaker that
 	// the injected error reaches still counts it, as it is meant to.
 	EventInjected
+	// EventAdmitted: a server-side adapter (httpx's server middleware,
+	// grpcx's server interceptors) let an incoming request run, after it
+	// waited Latency for its Policy to admit it.
+	EventAdmitted
+	// EventShed: a server-side adapter refused an incoming request at
+	// once; Err is the refusal (the Policy's, or the adapter's own for a
+	// short deadline or a standing queue).
+	EventShed
 )
 
 var eventKindNames = [...]string{
@@ -82,6 +90,8 @@ var eventKindNames = [...]string{
 	EventAbandonDone: "abandon_done",
 	EventFallback:    "fallback",
 	EventInjected:    "injected",
+	EventAdmitted:    "admitted",
+	EventShed:        "shed",
 }
 
 func (k EventKind) String() string {
