@@ -98,7 +98,9 @@ func TestBulkheadPerKeyIsolatesMethods(t *testing.T) {
 	assert.NotNil(t, ic.Bulkhead(watchMethod), "the overflow bulkhead")
 
 	seen := map[string]*bulkhead.Bulkhead{}
-	ic.RangeBulkheads(func(key string, b *bulkhead.Bulkhead) bool { seen[key] = b; return true })
+	for key, b := range ic.Bulkheads() {
+		seen[key] = b
+	}
 	assert.Len(t, seen, 3)
 	assert.Same(t, list, seen[listMethod])
 	assert.Same(t, check, seen[checkMethod])

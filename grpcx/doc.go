@@ -130,4 +130,10 @@
 // by every key). Give it the metrics package's collector to export them.
 // Breaker.Observer or Bulkhead.Observer, when set, take the place of
 // Observer for that policy's events.
+//
+// Interceptors.Breakers and Interceptors.Bulkheads give the breakers and
+// bulkheads in the same shape as httpx.Transport's, which makes
+// Interceptors a health.Source and a metrics.Source: give them to
+// health.Config.Sources and metrics.Collector.WatchSource as they are, and
+// methods first called later are reported too.
 package grpcx

@@ -59,11 +59,13 @@ type Config struct {
 
 	// Timeout bounds each request from RoundTrip until its response body is
 	// read to the end or closed: the request's context gets this deadline
-	// (context.WithTimeoutCause with timeout.ErrTimeout as its cause) and is
-	// cancelled when the body is done, never when RoundTrip returns. A
-	// request whose own context has an earlier deadline keeps it. Errors
+	// (context.WithTimeoutCause, with a cause matching timeout.ErrTimeout)
+	// and is cancelled when the body is done, never when RoundTrip returns.
+	// A request whose own context has an earlier deadline keeps it. Errors
 	// caused by this deadline match timeout.ErrTimeout and
-	// context.DeadlineExceeded. Zero: no timeout. Negative: an error.
+	// context.DeadlineExceeded, and name the Transport
+	// (`timeout "httpx": deadline exceeded: ...`). Zero: no timeout.
+	// Negative: an error.
 	Timeout time.Duration
 
 	// Classify tells whether a request went well: it is called with the

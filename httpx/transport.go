@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"iter"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/go-resilience/resilience"
@@ -30,11 +31,14 @@ type Transport struct {
 	shared   *bulkhead.Bulkhead
 	perKey   *keyedBulkheads
 	timeout  time.Duration
-	classify func(*http.Response, error) resilience.Outcome
-	maxRA    time.Duration // < 0: Retry-After ignored
-	refusal  bool
-	fallback func(*http.Request, error) (*http.Response, error)
-	obs      resilience.Observer
+	// errTimeout is the cause of a request context whose Timeout passed,
+	// naming the Transport.
+	errTimeout *timeoutError
+	classify   func(*http.Response, error) resilience.Outcome
+	maxRA      time.Duration // < 0: Retry-After ignored
+	refusal    bool
+	fallback   func(*http.Request, error) (*http.Response, error)
+	obs        resilience.Observer
 }
 
 var _ http.RoundTripper = (*Transport)(nil)
@@ -63,6 +67,7 @@ func New(cfg Config) (*Transport, error) {
 	if t.name == "" {
 		t.name = "httpx"
 	}
+	t.errTimeout = &timeoutError{msg: "timeout " + strconv.Quote(t.name) + ": deadline exceeded"}
 	if t.key == nil {
 		t.key = HostKey
 	}
