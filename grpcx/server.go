@@ -264,7 +264,7 @@ func (s *Server) admit(ctx context.Context, method string) (string, resilience.P
 	if s.cfg.Key != nil {
 		key = s.cfg.Key(ctx, method)
 	}
-	arrived, err := s.gate.Enter(ctx)
+	arrived, err := s.gate.Enter(ctx, false)
 	if err != nil {
 		s.gate.Shed(key, err)
 		return key, nil, 0, s.shed(ctx, method, err)

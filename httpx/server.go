@@ -218,6 +218,7 @@ func (h *serverHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.Key != nil {
 		key = s.cfg.Key(r)
 	}
+	checked := false
 	if s.cfg.TimeoutHeader != "" {
 		if d, ok := parseTimeoutMillis(r.Header.Get(s.cfg.TimeoutHeader)); ok {
 			if d <= 0 || d < s.cfg.MinDeadline {
@@ -228,10 +229,11 @@ func (h *serverHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			ctx, cancel := context.WithTimeout(r.Context(), d)
 			defer cancel()
 			r = r.WithContext(ctx)
+			checked = true
 		}
 	}
 	ctx := r.Context()
-	arrived, err := s.gate.Enter(ctx)
+	arrived, err := s.gate.Enter(ctx, checked)
 	if err != nil {
 		s.gate.Shed(key, err)
 		s.refuse(w, r, err)

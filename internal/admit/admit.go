@@ -107,9 +107,11 @@ func (g *Gate) now() int64 { return int64(time.Since(g.epoch)) + 1 }
 
 // Enter decides whether a request with ctx may go on to the Policy. On
 // nil the request counts as waiting until Begin or Leave; its arrival time
-// is returned for Begin. On a refusal nothing is held.
-func (g *Gate) Enter(ctx context.Context) (int64, error) {
-	if d, ok := ctx.Deadline(); ok {
+// is returned for Begin. On a refusal nothing is held. With checked, the
+// adapter has already checked the deadline (one it has just set from a
+// header) and ctx's is not looked at.
+func (g *Gate) Enter(ctx context.Context, checked bool) (int64, error) {
+	if d, ok := ctx.Deadline(); ok && !checked {
 		if rem := time.Until(d); rem <= 0 || rem < g.cfg.MinDeadline {
 			return 0, ErrShortDeadline
 		}

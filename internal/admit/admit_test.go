@@ -17,7 +17,7 @@ import (
 
 // admitAfter enters g, waits wait (fake time), and begins.
 func admitAfter(g *Gate, wait time.Duration) error {
-	arrived, err := g.Enter(context.Background())
+	arrived, err := g.Enter(context.Background(), false)
 	if err != nil {
 		return err
 	}
@@ -102,7 +102,7 @@ func TestEnterRefusesShortAndPastDeadlines(t *testing.T) {
 				g := New(Config{MinDeadline: tc.min})
 				ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(tc.left))
 				defer cancel()
-				_, err := g.Enter(ctx)
+				_, err := g.Enter(ctx, false)
 				assert.Equal(t, tc.want, err)
 				if err == nil {
 					assert.Equal(t, 1, g.Waiting())
@@ -117,32 +117,32 @@ func TestEnterRefusesShortAndPastDeadlines(t *testing.T) {
 func TestMaxWaitingBoundsEntries(t *testing.T) {
 	g := New(Config{MaxWaiting: 2})
 	ctx := context.Background()
-	a1, err := g.Enter(ctx)
+	a1, err := g.Enter(ctx, false)
 	require.NoError(t, err)
-	_, err = g.Enter(ctx)
+	_, err = g.Enter(ctx, false)
 	require.NoError(t, err)
-	_, err = g.Enter(ctx)
+	_, err = g.Enter(ctx, false)
 	assert.Equal(t, ErrQueueFull, err)
 	require.NoError(t, g.Begin(a1, ""))
-	_, err = g.Enter(ctx)
+	_, err = g.Enter(ctx, false)
 	require.NoError(t, err, "one left the queue")
 }
 
 func TestLeaveTellsRefusalsFromGoneClients(t *testing.T) {
 	g := New(Config{})
 	ctx, cancel := context.WithCancel(context.Background())
-	_, err := g.Enter(ctx)
+	_, err := g.Enter(ctx, false)
 	require.NoError(t, err)
 	cancel()
 	assert.True(t, g.Leave(ctx, "", context.Canceled))
 	_, shedding := g.Shedding()
 	assert.False(t, shedding, "a client that left was not refused")
-	_, err = g.Enter(context.Background())
+	_, err = g.Enter(context.Background(), false)
 	require.NoError(t, err)
 	assert.True(t, g.Leave(context.Background(), "", bulkhead.ErrFull))
 	_, shedding = g.Shedding()
 	assert.True(t, shedding)
-	_, err = g.Enter(context.Background())
+	_, err = g.Enter(context.Background(), false)
 	require.NoError(t, err)
 	assert.False(t, g.Leave(context.Background(), "", nil))
 	assert.Zero(t, g.Waiting())
@@ -174,9 +174,9 @@ func TestGateAllocatesNothing(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
 	defer cancel()
 	allocs := testing.AllocsPerRun(100, func() {
-		a, _ := g.Enter(ctx)
+		a, _ := g.Enter(ctx, false)
 		_ = g.Begin(a, "k")
-		_, _ = g.Enter(ctx)
+		_, _ = g.Enter(ctx, false)
 		g.Leave(ctx, "k", bulkhead.ErrFull)
 	})
 	assert.Zero(t, allocs)
