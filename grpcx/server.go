@@ -293,7 +293,7 @@ func (s *Server) shed(ctx context.Context, method string, err error) error {
 	}
 	if e.retryAfter > 0 {
 		ms := (e.retryAfter + time.Millisecond - 1) / time.Millisecond
-		_ = grpc.SetTrailer(ctx, metadata.Pairs(PushbackTrailer, strconv.FormatInt(int64(ms), 10)))
+		_ = grpc.SetTrailer(ctx, metadata.MD{PushbackTrailer: {strconv.FormatInt(int64(ms), 10)}})
 	}
 	return e
 }
