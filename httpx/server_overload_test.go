@@ -192,38 +192,28 @@ func (w *codeWriter) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
 }
 
-// TestOverloadProtectedKeepsGoodputUnprotectedCollapses is the server
-// side's reason to exist, on real loopback servers: offered three times
-// what it can serve, a server without protection queues work until its
-// clients' deadlines pass, and one behind the middleware serves what it
-// can at the unloaded latency and refuses the rest at once.
-//
-// Thresholds come from the unloaded measurement of the same run, so a
-// slow machine moves them together. Asserted: protected goodput at least
-// 80% of the unloaded capacity, protected admitted p99 at most 3× the
-// unloaded p99, server-side refusal time p99 under 1ms, client-side
-// refusal p99 under the unloaded p99 / 4 (a refusal costs a round trip,
-// no work), and the unprotected goodput below the protected one. The
-// client-side refusal p99 against 1ms is logged, not asserted: on a
-// loaded 2-core machine the round trip alone can exceed it.
-func TestOverloadProtectedKeepsGoodputUnprotectedCollapses(t *testing.T) {
-	if testing.Short() {
-		t.Skip("load test: several seconds")
-	}
+// overloadRun is one measurement of the three servers.
+type overloadRun struct {
+	unloaded, unprotected, protected loadStats
+	capacity, offered                float64
+	serverRefusalP99                 time.Duration
+}
+
+func measureOverload(t *testing.T) overloadRun {
 	client := newLoadClient(t)
+	var run overloadRun
 
 	// Unloaded: capacity clients in a closed loop.
 	plain := httptest.NewServer(newWorkers())
-	t.Cleanup(plain.Close)
+	defer plain.Close()
 	_, _ = closedLoop(client, plain.URL, 2*capacity) // warm the connections
 	samples, elapsed := closedLoop(client, plain.URL, 200)
-	unloaded := summarise(samples, elapsed)
-	require.Equal(t, len(samples), unloaded.good, "unloaded: every request served in time")
-	capacityRate := unloaded.goodput
-	offered := overload * capacityRate
+	run.unloaded = summarise(samples, elapsed)
+	run.capacity = run.unloaded.goodput
+	run.offered = overload * run.capacity
 
 	// Unprotected: the same handler, offered 3× its capacity.
-	unprotected := summarise(openLoop(client, plain.URL, offered), offerFor)
+	run.unprotected = summarise(openLoop(client, plain.URL, run.offered), offerFor)
 
 	// Protected: a bulkhead of capacity slots refusing at once, so no
 	// request ever waits for a worker.
@@ -236,27 +226,81 @@ func TestOverloadProtectedKeepsGoodputUnprotectedCollapses(t *testing.T) {
 		serverTimes []time.Duration
 	)
 	guarded := httptest.NewServer(timedRefusals(srv.Middleware(newWorkers()), &mu, &serverTimes))
-	t.Cleanup(guarded.Close)
+	defer guarded.Close()
 	_, _ = closedLoop(client, guarded.URL, 2*capacity)
-	protected := summarise(openLoop(client, guarded.URL, offered), offerFor)
+	run.protected = summarise(openLoop(client, guarded.URL, run.offered), offerFor)
 	mu.Lock()
-	serverRefusalP99 := p99(serverTimes)
+	run.serverRefusalP99 = p99(serverTimes)
 	mu.Unlock()
+	client.CloseIdleConnections()
+	return run
+}
 
+func (r overloadRun) log(t *testing.T) {
 	t.Logf("capacity %d × %v, offered %.0f/s (%d× the %.1f/s measured unloaded) for %v, client deadline %v",
-		capacity, work, offered, overload, capacityRate, offerFor, clientWait)
-	t.Logf("unloaded    %v", unloaded)
-	t.Logf("unprotected %v", unprotected)
-	t.Logf("protected   %v", protected)
+		capacity, work, r.offered, overload, r.capacity, offerFor, clientWait)
+	t.Logf("unloaded    %v", r.unloaded)
+	t.Logf("unprotected %v", r.unprotected)
+	t.Logf("protected   %v", r.protected)
 	t.Logf("protected: goodput %.0f%% of capacity, admitted p99 %.2f× unloaded p99, refusal p99 %v at the client, %v in the middleware",
-		100*protected.goodput/capacityRate, float64(protected.okP99)/float64(unloaded.okP99),
-		protected.refusedP99.Round(time.Microsecond), serverRefusalP99.Round(time.Microsecond))
+		100*r.protected.goodput/r.capacity, float64(r.protected.okP99)/float64(r.unloaded.okP99),
+		r.protected.refusedP99.Round(time.Microsecond), r.serverRefusalP99.Round(time.Microsecond))
+	t.Logf("unprotected: goodput %.0f%% of capacity, %.0f%% of requests timed out",
+		100*r.unprotected.goodput/r.capacity, 100*float64(r.unprotected.timeouts)/float64(r.unprotected.sent))
+}
 
-	assert.GreaterOrEqual(t, protected.goodput, 0.8*capacityRate, "protected goodput")
-	assert.LessOrEqual(t, protected.okP99, 3*unloaded.okP99, "protected admitted p99")
-	assert.Positive(t, protected.refused, "protected: the excess is refused")
-	assert.Less(t, serverRefusalP99, time.Millisecond, "refusal p99 in the middleware")
-	assert.Less(t, protected.refusedP99, unloaded.okP99/4, "refusal p99 at the client")
-	assert.Less(t, unprotected.goodput, protected.goodput, "unprotected goodput")
-	assert.Greater(t, unprotected.okP99, 3*unloaded.okP99, "unprotected admitted p99")
+// misses returns the thresholds r misses; none when it shows what it must.
+func (r overloadRun) misses() []string {
+	var out []string
+	check := func(ok bool, what string, args ...any) {
+		if !ok {
+			out = append(out, fmt.Sprintf(what, args...))
+		}
+	}
+	p, u := r.protected, r.unprotected
+	check(r.unloaded.good == r.unloaded.sent, "unloaded: %d of %d in time", r.unloaded.good, r.unloaded.sent)
+	check(p.goodput >= 0.8*r.capacity, "protected goodput %.1f/s < 80%% of %.1f/s", p.goodput, r.capacity)
+	check(p.okP99 <= 3*r.unloaded.okP99, "protected admitted p99 %v > 3× unloaded %v", p.okP99, r.unloaded.okP99)
+	check(p.refused > 0, "protected: nothing refused")
+	check(r.serverRefusalP99 < time.Millisecond, "refusal p99 in the middleware %v >= 1ms", r.serverRefusalP99)
+	check(p.refusedP99 < r.unloaded.okP99/4, "refusal p99 at the client %v >= unloaded p99 / 4", p.refusedP99)
+	check(u.goodput < p.goodput, "unprotected goodput %.1f/s >= protected %.1f/s", u.goodput, p.goodput)
+	check(u.timeouts > u.sent/2, "unprotected: only %d of %d timed out", u.timeouts, u.sent)
+	return out
+}
+
+// TestOverloadProtectedKeepsGoodputUnprotectedCollapses is the server
+// side's reason to exist, on real loopback servers: offered three times
+// what it can serve, a server without protection queues work until its
+// clients' deadlines pass, and one behind the middleware serves what it
+// can at the unloaded latency and refuses the rest at once.
+//
+// Thresholds come from the unloaded measurement of the same run, so a
+// slow machine moves them together. Asserted: protected goodput at least
+// 80% of the unloaded capacity, protected admitted p99 at most 3× the
+// unloaded p99, refusal time p99 in the middleware under 1ms, client-side
+// refusal p99 under the unloaded p99 / 4 (a refusal costs a round trip,
+// no work), the unprotected goodput below the protected one and most of
+// its requests timed out. The client-side refusal p99 against 1ms is
+// logged, not asserted: on a loaded 2-core machine the loopback round
+// trip alone can exceed it. A machine shared with other work can stall
+// any of the three phases for tens of milliseconds, so the measurement
+// is made up to three times (about 6s each) and must meet every
+// threshold once; every run is logged.
+func TestOverloadProtectedKeepsGoodputUnprotectedCollapses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("load test: several seconds")
+	}
+	const attempts = 3
+	var misses []string
+	for i := 1; i <= attempts; i++ {
+		r := measureOverload(t)
+		t.Logf("run %d of at most %d:", i, attempts)
+		r.log(t)
+		if misses = r.misses(); len(misses) == 0 {
+			return
+		}
+		t.Logf("run %d missed: %v", i, misses)
+	}
+	assert.Empty(t, misses, "every run missed a threshold")
 }
