@@ -5,7 +5,7 @@
 //
 //	ic, err := grpcx.New(grpcx.Config{
 //		Name:     "inventory",
-//		Breaker:  breaker.SetConfig{Config: breaker.Config{OpenTimeout: 10 * time.Second}},
+//		Breaker:  breaker.KeyedConfig{Config: breaker.Config{OpenTimeout: 10 * time.Second}},
 //		Bulkhead: bulkhead.Config{MaxConcurrent: 64},
 //		Timeout:  2 * time.Second,
 //	})

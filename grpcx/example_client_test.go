@@ -50,7 +50,7 @@ func Example_client() {
 	}
 	ic, err := grpcx.New(grpcx.Config{
 		Name:     "health",
-		Breaker:  breaker.SetConfig{Config: breaker.Config{ConsecutiveFailures: 2, OpenTimeout: time.Minute}},
+		Breaker:  breaker.KeyedConfig{Config: breaker.Config{ConsecutiveFailures: 2, OpenTimeout: time.Minute}},
 		Bulkhead: bulkhead.Config{MaxConcurrent: 64},
 		Timeout:  time.Second,
 		// Refused calls answer NOT_SERVING; the server's errors reach the

@@ -94,7 +94,7 @@ func TestHTTPTransportSourceReportsKeysMadeAfterTheChecker(t *testing.T) {
 	tr, err := httpx.New(httpx.Config{
 		Name:           "upstream",
 		Base:           base,
-		Breaker:        breaker.SetConfig{Config: breaker.Config{ConsecutiveFailures: 1, OpenTimeout: time.Minute}},
+		Breaker:        breaker.KeyedConfig{Config: breaker.Config{ConsecutiveFailures: 1, OpenTimeout: time.Minute}},
 		Bulkhead:       bulkhead.Config{MaxConcurrent: 4},
 		BulkheadPerKey: true,
 	})
@@ -122,7 +122,7 @@ func TestHTTPTransportSourceReportsKeysMadeAfterTheChecker(t *testing.T) {
 func TestGRPCInterceptorsSourceReportsKeysMadeAfterTheChecker(t *testing.T) {
 	ic, err := grpcx.New(grpcx.Config{
 		Name:           "inventory",
-		Breaker:        breaker.SetConfig{Config: breaker.Config{ConsecutiveFailures: 1, OpenTimeout: time.Minute}},
+		Breaker:        breaker.KeyedConfig{Config: breaker.Config{ConsecutiveFailures: 1, OpenTimeout: time.Minute}},
 		Bulkhead:       bulkhead.Config{MaxConcurrent: 2},
 		BulkheadPerKey: true,
 	})

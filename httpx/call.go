@@ -38,9 +38,10 @@ type call struct {
 	keyed  *keyedBulkhead     // per-key slot held
 	stop   func() bool        // stops the AfterFunc that releases when outCtx ends
 
-	body     io.ReadCloser // the base transport's response body
-	released atomic.Bool
-	reported atomic.Bool // EventTimeout reported
+	body      io.ReadCloser // the base transport's response body
+	released  atomic.Bool
+	slotFreed atomic.Bool // the bulkhead slot was given back (see freeSlot)
+	reported  atomic.Bool // EventTimeout reported
 }
 
 // newCall starts a request.
@@ -236,12 +237,7 @@ func (c *call) free() {
 	if c.cancel != nil {
 		c.cancel()
 	}
-	switch {
-	case c.slot != nil:
-		c.slot.Release()
-	case c.keyed != nil:
-		c.t.perKey.release(c.keyed)
-	}
+	c.freeSlot()
 }
 
 // timedOut reports whether the Transport's own deadline has passed (not

@@ -16,7 +16,7 @@
 //
 //	t, err := httpx.New(httpx.Config{
 //		Base:     myTransport, // nil: http.DefaultTransport
-//		Breaker:  breaker.SetConfig{Config: breaker.Config{OpenTimeout: 10 * time.Second}},
+//		Breaker:  breaker.KeyedConfig{Config: breaker.Config{OpenTimeout: 10 * time.Second}},
 //		Bulkhead: bulkhead.Config{MaxConcurrent: 64, MaxWait: 50 * time.Millisecond},
 //		Timeout:  2 * time.Second,
 //	})

@@ -34,7 +34,7 @@ func Example_client() {
 	}
 	transport, err := httpx.New(httpx.Config{
 		Name:     "catalog",
-		Breaker:  breaker.SetConfig{Config: breaker.Config{ConsecutiveFailures: 2, OpenTimeout: time.Minute}},
+		Breaker:  breaker.KeyedConfig{Config: breaker.Config{ConsecutiveFailures: 2, OpenTimeout: time.Minute}},
 		Bulkhead: bulkhead.Config{MaxConcurrent: 64},
 		Timeout:  2 * time.Second,
 		// Refused requests get the cached copy; failure responses reach

@@ -82,7 +82,7 @@ func TestInjectHeaderAbortOpensClientBreakerAndFallbackAnswers(t *testing.T) {
 			tr := newTransport(t, httpx.Config{
 				Base:     s.base,
 				Name:     "client",
-				Breaker:  breaker.SetConfig{Config: breaker.Config{ConsecutiveFailures: 3, OpenTimeout: time.Minute}},
+				Breaker:  breaker.KeyedConfig{Config: breaker.Config{ConsecutiveFailures: 3, OpenTimeout: time.Minute}},
 				Observer: clientMetrics,
 				Fallback: func(req *http.Request, err error) (*http.Response, error) {
 					fallbacks.Add(1)
@@ -293,7 +293,7 @@ func TestInjectClientFailsRequests(t *testing.T) {
 			faults.Enable()
 			tr := newTransport(t, httpx.Config{
 				Base:    okBase(&hits),
-				Breaker: breaker.SetConfig{Config: breaker.Config{ConsecutiveFailures: 2}},
+				Breaker: breaker.KeyedConfig{Config: breaker.Config{ConsecutiveFailures: 2}},
 				Inject:  httpx.InjectConfig{Injector: faults, Status: tc.status},
 			})
 			for range 2 {
