@@ -38,6 +38,8 @@ type Event struct {
 	// From and To are the states of an EventStateChange: "closed", "open",
 	// "half-open", or "forced-open", "forced-closed".
 	From, To string
+	// Limit is the new concurrency limit of an EventLimitChange.
+	Limit int
 }
 
 // An EventKind says what an Event reports.
@@ -68,6 +70,9 @@ const (
 	// It is never a failure of the dependency itself; a breaker that
 	// the injected error reaches still counts it, as it is meant to.
 	EventInjected
+	// EventLimitChange: an adaptive limiter changed its concurrency limit
+	// to Limit.
+	EventLimitChange
 	// EventAdmitted: a server-side adapter (httpx's server middleware,
 	// grpcx's server interceptors) let an incoming request run, after it
 	// waited Latency for its Policy to admit it.
@@ -90,6 +95,7 @@ var eventKindNames = [...]string{
 	EventAbandonDone: "abandon_done",
 	EventFallback:    "fallback",
 	EventInjected:    "injected",
+	EventLimitChange: "limit_change",
 	EventAdmitted:    "admitted",
 	EventShed:        "shed",
 }

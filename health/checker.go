@@ -3,6 +3,7 @@ package health
 import (
 	"fmt"
 
+	"github.com/go-resilience/resilience/adaptive"
 	"github.com/go-resilience/resilience/breaker"
 	"github.com/go-resilience/resilience/bulkhead"
 )
@@ -43,6 +44,12 @@ type Config struct {
 	// Transport's or Interceptors' Config.Name (or their Breaker.Name).
 	// Zero: none, every open breaker is Down.
 	Covered []string
+
+	// Limiters are adaptive concurrency limiters, reported beside the
+	// bulkheads with their current limit, calls in flight and saturation
+	// (see adaptive.go). Like bulkheads, they do not change Status. Zero:
+	// none. Elements must not be nil.
+	Limiters []*adaptive.Limiter
 
 	// UnavailableWhenDegraded makes the handler answer 503 Service
 	// Unavailable when the status is Degraded, not only when it is Down.
@@ -110,6 +117,10 @@ func New(cfg Config) (*Checker, error) {
 	cfg.Sets = append([]*breaker.Set(nil), cfg.Sets...)
 	cfg.Bulkheads = append([]*bulkhead.Bulkhead(nil), cfg.Bulkheads...)
 	cfg.Sources = append([]Source(nil), cfg.Sources...)
+	if err := checkLimiters(cfg.Limiters); err != nil {
+		return nil, err
+	}
+	cfg.Limiters = append([]*adaptive.Limiter(nil), cfg.Limiters...)
 	for i, s := range cfg.Shedders {
 		if s == nil {
 			return nil, fmt.Errorf("health: Config.Shedders[%d] is nil", i)
@@ -152,6 +163,7 @@ func (c *Checker) Report() Report {
 	for _, src := range c.cfg.Sources {
 		r.Bulkheads = appendSource(r.Bulkheads, src)
 	}
+	r.Limiters = limiterReports(c.cfg.Limiters)
 	r.Status = overall(r.Breakers)
 	r.Shedding, r.Status = c.appendShedding(r.Shedding, r.Status)
 	return r

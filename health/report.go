@@ -30,6 +30,9 @@ type Report struct {
 	Breakers []BreakerReport `json:"breakers"`
 	// Bulkheads holds one entry per bulkhead; never nil.
 	Bulkheads []BulkheadReport `json:"bulkheads"`
+	// Limiters holds one entry per adaptive limiter (Config.Limiters);
+	// omitted from the JSON when there are none.
+	Limiters []LimiterReport `json:"limiters,omitempty"`
 	// Shedding lists the Config.Shedders that are shedding load now;
 	// omitted from the JSON when none is.
 	Shedding []SheddingReport `json:"shedding,omitempty"`
