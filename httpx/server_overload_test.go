@@ -126,6 +126,11 @@ func fetchOnce(c *http.Client, url string) sample {
 // closedLoop measures the server unloaded: capacity clients, each sending
 // its next request when the last returns, n requests in all.
 func closedLoop(c *http.Client, url string, n int) ([]sample, time.Duration) {
+	return closedLoopN(c, url, capacity, n)
+}
+
+// closedLoopN is closedLoop with clients clients.
+func closedLoopN(c *http.Client, url string, clients, n int) ([]sample, time.Duration) {
 	var (
 		mu      sync.Mutex
 		samples []sample
@@ -134,7 +139,7 @@ func closedLoop(c *http.Client, url string, n int) ([]sample, time.Duration) {
 	)
 	left.Store(int64(n))
 	start := time.Now()
-	for range capacity {
+	for range clients {
 		wg.Go(func() {
 			for left.Add(-1) >= 0 {
 				s := fetchOnce(c, url)

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/go-resilience/resilience"
+	"github.com/go-resilience/resilience/adaptive"
 	"github.com/go-resilience/resilience/bulkhead"
 	"github.com/go-resilience/resilience/httpx"
 	"github.com/go-resilience/resilience/internal/eventlog"
@@ -361,4 +362,61 @@ func TestServerPolicyErrorThatIsNotARefusalIsAnsweredAsOne(t *testing.T) {
 	w := httptest.NewRecorder()
 	srv.Middleware(http.NotFoundHandler()).ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/", nil))
 	assert.Equal(t, http.StatusServiceUnavailable, w.Code)
+}
+
+// An adaptive limiter's refusal is overload (503), not a rate limit.
+func TestServerAdaptiveLimitRefusalIs503(t *testing.T) {
+	lim, err := adaptive.New(adaptive.Config{InitialLimit: 1, MinLimit: 1, MaxLimit: 1})
+	require.NoError(t, err)
+	srv := newShedder(t, httpx.ServerConfig{Policy: lim})
+	var inner *httptest.ResponseRecorder
+	h := srv.Middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		if inner == nil { // while this request holds the only slot
+			inner = httptest.NewRecorder()
+			srv.Middleware(http.NotFoundHandler()).ServeHTTP(inner, httptest.NewRequest(http.MethodGet, "/", nil))
+		}
+	}))
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/", nil))
+	assert.Equal(t, http.StatusOK, w.Code)
+	require.NotNil(t, inner)
+	assert.Equal(t, http.StatusServiceUnavailable, inner.Code)
+}
+
+// Under sustained overload with a long queue, the CoDel rule refuses
+// requests that waited past the target, so the queue stops standing;
+// without it, every request waits its turn.
+func TestServerQueueTargetCutsAStandingQueue(t *testing.T) {
+	run := func(t *testing.T, target time.Duration) (served, cut int) {
+		bh, err := bulkhead.New(bulkhead.Config{MaxConcurrent: 1, MaxWait: time.Minute})
+		require.NoError(t, err)
+		rec := &eventlog.Recorder{}
+		srv := newShedder(t, httpx.ServerConfig{Policy: bh, QueueTarget: target, QueueInterval: 20 * time.Millisecond, Observer: rec})
+		ts := httptest.NewServer(srv.Middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+			time.Sleep(5 * time.Millisecond) // the work
+		})))
+		t.Cleanup(ts.Close)
+		client := newLoadClient(t)
+		samples, _ := closedLoopN(client, ts.URL, 8, 80) // 8 clients on 1 slot: a standing queue
+		for _, s := range samples {
+			switch s.code {
+			case http.StatusOK:
+				served++
+			case http.StatusServiceUnavailable:
+				cut++
+			}
+		}
+		for _, e := range rec.OfKind(resilience.EventShed) {
+			assert.ErrorIs(t, e.Err, httpx.ErrStandingQueue)
+		}
+		assert.Zero(t, srv.Waiting())
+		return served, cut
+	}
+	served, cut := run(t, 0)
+	assert.Positive(t, served)
+	assert.Zero(t, cut, "without the rule every request waits its turn")
+	served, cut = run(t, time.Millisecond)
+	t.Logf("with a 1ms target: %d served, %d cut from the queue", served, cut)
+	assert.Positive(t, cut, "the standing queue is cut")
+	assert.Positive(t, served)
 }
