@@ -264,16 +264,18 @@ func (s *Server) admit(ctx context.Context, method string) (string, resilience.P
 	if s.cfg.Key != nil {
 		key = s.cfg.Key(ctx, method)
 	}
-	arrived, err := s.gate.Enter(ctx, false)
-	if err != nil {
-		s.gate.Shed(key, err)
-		return key, nil, 0, s.shed(ctx, method, err)
-	}
 	p := s.cfg.Policy
 	if s.cfg.PolicyFor != nil {
 		if kp := s.cfg.PolicyFor(key); kp != nil {
 			p = kp
 		}
+	}
+	// From here on the call counts as waiting: no user hook runs until
+	// Begin or Leave (a panic in one would leave it counted).
+	arrived, err := s.gate.Enter(ctx, false)
+	if err != nil {
+		s.gate.Shed(key, err)
+		return key, nil, 0, s.shed(ctx, method, err)
 	}
 	return key, p, arrived, nil
 }

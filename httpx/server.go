@@ -232,18 +232,20 @@ func (h *serverHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			checked = true
 		}
 	}
+	p := s.cfg.Policy
+	if s.cfg.PolicyFor != nil {
+		if kp := s.cfg.PolicyFor(key); kp != nil {
+			p = kp
+		}
+	}
+	// From here on the request counts as waiting: no user hook runs
+	// until Begin or Leave (a panic in one would leave it counted).
 	ctx := r.Context()
 	arrived, err := s.gate.Enter(ctx, checked)
 	if err != nil {
 		s.gate.Shed(key, err)
 		s.refuse(w, r, err)
 		return
-	}
-	p := s.cfg.Policy
-	if s.cfg.PolicyFor != nil {
-		if kp := s.cfg.PolicyFor(key); kp != nil {
-			p = kp
-		}
 	}
 	if p == nil {
 		if err := s.gate.Begin(arrived, key); err != nil {

@@ -420,3 +420,40 @@ func TestServerQueueTargetCutsAStandingQueue(t *testing.T) {
 	assert.Positive(t, cut, "the standing queue is cut")
 	assert.Positive(t, served)
 }
+
+// A panic in the handler or in a hook reaches the caller (net/http
+// recovers it) and leaves nothing held: the slot and the waiting count
+// come back.
+func TestServerPanicsGiveEverythingBack(t *testing.T) {
+	bh, err := bulkhead.New(bulkhead.Config{MaxConcurrent: 1})
+	require.NoError(t, err)
+	var panicFor atomic.Bool
+	srv := newShedder(t, httpx.ServerConfig{Policy: bh, MaxWaiting: 1, PolicyFor: func(string) resilience.Policy {
+		if panicFor.Load() {
+			panic("hook")
+		}
+		return nil
+	}})
+	h := srv.Middleware(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/panic" {
+			panic("handler")
+		}
+	}))
+	serve := func(path string) (code int, panicked any) {
+		defer func() { panicked = recover() }()
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, path, nil))
+		return w.Code, nil
+	}
+	_, p := serve("/panic")
+	assert.Equal(t, "handler", p)
+	panicFor.Store(true)
+	_, p = serve("/")
+	assert.Equal(t, "hook", p)
+	panicFor.Store(false)
+	assert.Zero(t, bh.InFlight())
+	assert.Zero(t, srv.Waiting())
+	code, p := serve("/")
+	assert.Nil(t, p)
+	assert.Equal(t, http.StatusOK, code)
+}
