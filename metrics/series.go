@@ -79,6 +79,9 @@ type series struct {
 	injected injectCounts
 	// Adaptive limiters (adaptive.go).
 	adaptive adaptiveSeries
+
+	// Server-side adapters.
+	server serverCounts
 }
 
 // lookup returns the series of (policy, key), creating it on first use.
@@ -296,4 +299,5 @@ func (s *series) collect(c *Collector, ch chan<- prometheus.Metric) {
 	}
 	s.injected.collect(c, s, ch)
 	s.collectAdaptive(c, send)
+	s.server.collect(c, s, ch)
 }
