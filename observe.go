@@ -39,6 +39,8 @@ type Event struct {
 	// From and To are the states of an EventStateChange: "closed", "open",
 	// "half-open", or "forced-open", "forced-closed".
 	From, To string
+	// Limit is the new concurrency limit of an EventLimitChange.
+	Limit int
 	// Ctx is the context of the call the event is about, as the caller
 	// passed it to the policy, so that an Observer can find the call's
 	// trace span in it (package otelx does). A breaker's transition
@@ -78,6 +80,17 @@ const (
 	// It is never a failure of the dependency itself; a breaker that
 	// the injected error reaches still counts it, as it is meant to.
 	EventInjected
+	// EventLimitChange: an adaptive limiter changed its concurrency limit
+	// to Limit.
+	EventLimitChange
+	// EventAdmitted: a server-side adapter (httpx's server middleware,
+	// grpcx's server interceptors) let an incoming request run, after it
+	// waited Latency for its Policy to admit it.
+	EventAdmitted
+	// EventShed: a server-side adapter refused an incoming request at
+	// once; Err is the refusal (the Policy's, or the adapter's own for a
+	// short deadline or a standing queue).
+	EventShed
 )
 
 var eventKindNames = [...]string{
@@ -92,6 +105,9 @@ var eventKindNames = [...]string{
 	EventAbandonDone: "abandon_done",
 	EventFallback:    "fallback",
 	EventInjected:    "injected",
+	EventLimitChange: "limit_change",
+	EventAdmitted:    "admitted",
+	EventShed:        "shed",
 }
 
 func (k EventKind) String() string {

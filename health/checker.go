@@ -3,6 +3,7 @@ package health
 import (
 	"fmt"
 
+	"github.com/go-resilience/resilience/adaptive"
 	"github.com/go-resilience/resilience/breaker"
 	"github.com/go-resilience/resilience/bulkhead"
 )
@@ -44,6 +45,12 @@ type Config struct {
 	// Zero: none, every open breaker is Down.
 	Covered []string
 
+	// Limiters are adaptive concurrency limiters, reported beside the
+	// bulkheads with their current limit, calls in flight and saturation
+	// (see adaptive.go). Like bulkheads, they do not change Status. Zero:
+	// none. Elements must not be nil.
+	Limiters []*adaptive.Limiter
+
 	// UnavailableWhenDegraded makes the handler answer 503 Service
 	// Unavailable when the status is Degraded, not only when it is Down.
 	// Zero: 503 only when Down.
@@ -54,6 +61,18 @@ type Config struct {
 	// sees the same dependency, so failing readiness on Degraded would take
 	// all of them out at once; hence the default.
 	UnavailableWhenDegraded bool
+
+	// Shedders are servers that refuse requests when overloaded
+	// (*httpx.Server, *grpcx.Server). While one is shedding it is listed
+	// in Report.Shedding with the time it began, and the status is at
+	// least Degraded. Zero: none. Elements must not be nil.
+	Shedders []Shedder
+
+	// UnavailableWhenShedding makes the status Down, and the handler
+	// answer 503, while any of Shedders is shedding, so that a readiness
+	// probe takes the overloaded instance out of rotation until it
+	// recovers. Zero: shedding is Degraded.
+	UnavailableWhenShedding bool
 }
 
 // A Checker reports the state of breakers and bulkheads, as a Go value
@@ -98,6 +117,16 @@ func New(cfg Config) (*Checker, error) {
 	cfg.Sets = append([]*breaker.Set(nil), cfg.Sets...)
 	cfg.Bulkheads = append([]*bulkhead.Bulkhead(nil), cfg.Bulkheads...)
 	cfg.Sources = append([]Source(nil), cfg.Sources...)
+	if err := checkLimiters(cfg.Limiters); err != nil {
+		return nil, err
+	}
+	cfg.Limiters = append([]*adaptive.Limiter(nil), cfg.Limiters...)
+	for i, s := range cfg.Shedders {
+		if s == nil {
+			return nil, fmt.Errorf("health: Config.Shedders[%d] is nil", i)
+		}
+	}
+	cfg.Shedders = append([]Shedder(nil), cfg.Shedders...)
 	c := &Checker{cfg: cfg}
 	if len(cfg.Covered) > 0 {
 		c.covered = make(map[string]bool, len(cfg.Covered))
@@ -134,7 +163,9 @@ func (c *Checker) Report() Report {
 	for _, src := range c.cfg.Sources {
 		r.Bulkheads = appendSource(r.Bulkheads, src)
 	}
+	r.Limiters = limiterReports(c.cfg.Limiters)
 	r.Status = overall(r.Breakers)
+	r.Shedding, r.Status = c.appendShedding(r.Shedding, r.Status)
 	return r
 }
 

@@ -39,8 +39,10 @@ type Collector struct {
 	wait        *prometheus.Desc
 	fallbacks   *prometheus.Desc
 	inject      injectDescs
+	server      serverDescs
 	capacity    *prometheus.Desc
 	waiting     *prometheus.Desc
+	adaptive    adaptiveDescs
 
 	// index is read without a lock on every Event and replaced, copied,
 	// under mu when a pair is added or forgotten.
@@ -94,6 +96,8 @@ func New(cfg Config) (*Collector, error) {
 			"Callers waiting for a slot of a watched bulkhead."),
 	}
 	c.inject = newInjectDescs(desc)
+	c.adaptive = newAdaptiveDescs(desc)
+	c.server = newServerDescs(desc)
 	c.index.Store(&index{byPair: map[pair]*series{}})
 	return c, nil
 }
@@ -109,6 +113,8 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		ch <- d
 	}
 	c.inject.describe(ch)
+	c.adaptive.describe(ch)
+	c.server.describe(ch)
 }
 
 // Collect sends the current value of every series. It implements

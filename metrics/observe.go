@@ -27,6 +27,11 @@ import (
 //   - EventFallback: fallbacks_total.
 //   - EventInjected: injected_faults_total; injected_errors_total when
 //     Err is set; injected_delay_seconds_total adds Latency.
+//   - EventLimitChange: adaptive_limit (see adaptive.go).
+//   - EventAdmitted: server_admitted_total; server_queue_wait_seconds
+//     observes Latency.
+//   - EventShed: server_shed_total by reason (overload, rate_limit,
+//     deadline, queue).
 //
 // Events of other kinds are ignored.
 func (c *Collector) Observe(ev resilience.Event) {
@@ -34,7 +39,11 @@ func (c *Collector) Observe(ev resilience.Event) {
 		c.observeInjected(ev)
 		return
 	}
-	if c == nil || ev.Kind == 0 || ev.Kind > resilience.EventFallback {
+	if ev.Kind == resilience.EventAdmitted || ev.Kind == resilience.EventShed {
+		c.observeServer(ev)
+		return
+	}
+	if c == nil || ev.Kind == 0 || ev.Kind > resilience.EventLimitChange {
 		return
 	}
 	s := c.lookup(ev.Policy, ev.Key)
@@ -69,5 +78,7 @@ func (c *Collector) Observe(ev resilience.Event) {
 		s.abandoned.Add(-1)
 	case resilience.EventFallback:
 		s.fallbacks.Add(1)
+	case resilience.EventLimitChange:
+		s.limitChanged(ev.Limit)
 	}
 }

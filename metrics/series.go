@@ -77,6 +77,11 @@ type series struct {
 
 	// Fault injectors.
 	injected injectCounts
+	// Adaptive limiters (adaptive.go).
+	adaptive adaptiveSeries
+
+	// Server-side adapters.
+	server serverCounts
 }
 
 // lookup returns the series of (policy, key), creating it on first use.
@@ -293,4 +298,6 @@ func (s *series) collect(c *Collector, ch chan<- prometheus.Metric) {
 		send(c.abandoned, prometheus.GaugeValue, float64(s.abandoned.Load()))
 	}
 	s.injected.collect(c, s, ch)
+	s.collectAdaptive(c, send)
+	s.server.collect(c, s, ch)
 }

@@ -56,7 +56,7 @@ func TestNonRecordingSpanAllocatesNothing(t *testing.T) {
 func TestObserveNonRecordingAllocatesNothing(t *testing.T) {
 	o := newObserver(t, otelx.Config{})
 	ctx := nonRecording(t)
-	for k := resilience.EventCall; k <= resilience.EventInjected; k++ {
+	for k := resilience.EventCall; k <= resilience.EventShed; k++ {
 		e := resilience.Event{Kind: k, Policy: "p", Key: "k", Err: errBoom, Ctx: ctx, From: "closed", To: "open"}
 		allocs := testing.AllocsPerRun(100, func() { o.Observe(e) })
 		assert.Zero(t, allocs, k.String())

@@ -7,8 +7,11 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 
+	"github.com/go-resilience/resilience/adaptive"
 	"github.com/go-resilience/resilience/breaker"
 	"github.com/go-resilience/resilience/bulkhead"
+	"github.com/go-resilience/resilience/internal/admit"
+	"github.com/go-resilience/resilience/ratelimit"
 	"github.com/go-resilience/resilience/timeout"
 )
 
@@ -25,9 +28,11 @@ const (
 	// AttrErrorType is the semantic convention's error.type: the class of
 	// the error a policy ended or answered a call with. For a refusal it
 	// is the reason (breaker_open, probe_limit, bulkhead_full,
-	// abandon_limit, other), the values of the Prometheus collector's
-	// reason label; "timeout" for a deadline; otherwise the error's Go
-	// type, such as "*httpx.StatusError".
+	// abandon_limit, adaptive_limit, throttled, rate_limited, other), the
+	// values of the Prometheus collector's reason label; for a server's
+	// refusal, why it shed the request (overload, rate_limit, deadline,
+	// queue); "timeout" for a deadline; otherwise the error's Go type,
+	// such as "*httpx.StatusError".
 	AttrErrorType = attribute.Key("error.type")
 	// AttrOutcome is the classified outcome of a call: success, failure
 	// or ignored.
@@ -44,6 +49,8 @@ const (
 	// AttrDelay is a delay in seconds: before a retry, before a hedge was
 	// sent, waited for a bulkhead slot, or injected on purpose.
 	AttrDelay = attribute.Key("resilience.delay")
+	// AttrLimit is an adaptive limiter's new concurrency limit.
+	AttrLimit = attribute.Key("resilience.limit")
 )
 
 // A reason is why a call was refused.
@@ -55,6 +62,9 @@ const (
 	reasonBulkheadFull
 	reasonAbandonLimit
 	reasonOther
+	reasonAdaptiveLimit
+	reasonThrottled
+	reasonRateLimited
 	numReasons
 )
 
@@ -64,6 +74,11 @@ var reasonNames = [numReasons]string{
 	reasonBulkheadFull: "bulkhead_full",
 	reasonAbandonLimit: "abandon_limit",
 	reasonOther:        "other",
+
+	// adaptive and ratelimit
+	reasonAdaptiveLimit: "adaptive_limit",
+	reasonThrottled:     "throttled",
+	reasonRateLimited:   "rate_limited",
 }
 
 // reasonSentinels maps the policies' refusal errors to reasons, in the
@@ -76,6 +91,19 @@ var reasonSentinels = [...]struct {
 	{breaker.ErrTooManyProbes, reasonProbeLimit},
 	{bulkhead.ErrFull, reasonBulkheadFull},
 	{timeout.ErrTooManyAbandoned, reasonAbandonLimit},
+	{adaptive.ErrLimited, reasonAdaptiveLimit},
+	{adaptive.ErrThrottled, reasonThrottled},
+	{ratelimit.ErrLimited, reasonRateLimited},
+}
+
+// shedReasons are the error.type of a server's refusals, indexed by
+// admit.Reason: the values of the Prometheus collector's reason label of
+// server_shed_total.
+var shedReasons = [...]string{
+	admit.Overload:  "overload",
+	admit.RateLimit: "rate_limit",
+	admit.Deadline:  "deadline",
+	admit.Queue:     "queue",
 }
 
 func reasonOf(err error) reason {

@@ -27,28 +27,37 @@
 // resilience.policy (the policy's Name) and, in a keyed set,
 // resilience.key (the host, the gRPC method):
 //
-//	resilience.rejected                a policy refused the call: error.type is the reason
-//	                                   (breaker_open, probe_limit, bulkhead_full, abandon_limit, other)
+//	resilience.rejected                a policy refused the call: error.type is the reason (breaker_open,
+//	                                   probe_limit, bulkhead_full, abandon_limit, adaptive_limit,
+//	                                   throttled, rate_limited, other)
 //	resilience.timeout                 the policy's deadline passed: error.type=timeout
 //	resilience.breaker.state_change    resilience.breaker.from, resilience.breaker.to
 //	resilience.bulkhead.wait           the call waited resilience.delay seconds for a slot
 //	resilience.abandoned               the call was left running past its deadline
 //	resilience.fallback                a fallback answered: error.type is the class of the error it answered
 //	resilience.injected                a fault was injected: resilience.delay seconds, error.type when it failed the call
+//	resilience.limit_change            an adaptive limiter moved its limit to resilience.limit
+//	resilience.shed                    a server-side adapter refused the request: error.type is why
+//	                                   (overload, rate_limit, deadline, queue)
 //
 // A breaker's transition goes on the span of the call that caused or
 // noticed it; one noticed by State or a forcing method is on no span.
 //
 // # Span status
 //
-// A refusal or a timeout ends the call (or the attempt) with the policy's
-// own error: the Observer sets the span's status to Error, with that
+// A refusal, a timeout or a server's shedding ends the call (or the
+// attempt) with the policy's own error: the Observer sets the span's status to Error, with that
 // error's text. It never sets Ok, and leaves the failures of the
 // dependency itself to the caller's instrumentation. A fallback that
 // answers afterwards adds its event but leaves the status Error: the
 // call was refused, and the answer is a substitute.
 //
 // # Spans per attempt
+//
+// A server-side adapter's events (EventShed) go on the span of the
+// incoming request: wrap httpx's server middleware in otelhttp.NewHandler,
+// or give the gRPC server otelgrpc.NewServerHandler. An admitted request
+// adds nothing to its span.
 //
 // The policies add no spans of their own. To see each attempt that an
 // httpx.Transport sends (its retries and hedges) as its own client span,
@@ -90,6 +99,10 @@
 //	resilience_injected_delay_seconds_total    resilience.injected.delay            Counter, s
 //	resilience_bulkhead_capacity               resilience.bulkhead.capacity         Gauge (WatchBulkheads)
 //	resilience_bulkhead_waiting                resilience.bulkhead.waiting          Gauge (WatchBulkheads)
+//	resilience_adaptive_limit                  resilience.adaptive.limit            Gauge
+//	resilience_server_admitted_total           resilience.server.admitted           Counter
+//	resilience_server_shed_total{reason}       resilience.server.shed               Counter {error.type}
+//	resilience_server_queue_wait_seconds       resilience.server.queue.wait.duration Histogram, s
 //
 // Every point has resilience.policy and resilience.key ("" outside a keyed
 // set). The reason of a refusal is error.type, the attribute the

@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 
 	"github.com/go-resilience/resilience"
+	"github.com/go-resilience/resilience/internal/admit"
 )
 
 // scope is the instrumentation scope of the instruments.
@@ -33,6 +34,10 @@ type meters struct {
 	injectedDelay    metric.Float64Counter
 	bulkheadCapacity metric.Int64ObservableGauge
 	bulkheadWaiting  metric.Int64ObservableGauge
+	adaptiveLimit    metric.Int64Gauge
+	serverAdmitted   metric.Int64Counter
+	serverShed       metric.Int64Counter
+	serverWait       metric.Float64Histogram
 	meter            metric.Meter
 	maxKeys          int
 	pairs            atomic.Pointer[map[pair]*series]
@@ -49,6 +54,7 @@ type series struct {
 	outcome  [3][]metric.AddOption // by Outcome: success, failure, ignored
 	reason   [numReasons][]metric.AddOption
 	state    [len(stateNames)][]metric.AddOption
+	shed     [len(shedReasons)][]metric.AddOption
 	seen     atomic.Bool // a breaker: its state series started
 	mu       sync.Mutex
 	transits map[[2]int][]metric.AddOption
@@ -57,7 +63,7 @@ type series struct {
 func newMeters(cfg Config) (*meters, error) {
 	m := &meters{meter: cfg.MeterProvider.Meter(scope), maxKeys: cfg.MaxKeys}
 	mt := m.meter
-	var errs [15]error
+	var errs [19]error
 	m.breakerState, errs[0] = mt.Int64UpDownCounter("resilience.breaker.state",
 		metric.WithDescription("1 for a breaker's current state, 0 for the others."), metric.WithUnit("{breaker}"))
 	m.transitions, errs[1] = mt.Int64Counter("resilience.breaker.transitions",
@@ -90,6 +96,15 @@ func newMeters(cfg Config) (*meters, error) {
 		metric.WithDescription("MaxConcurrent of watched bulkheads."), metric.WithUnit("{call}"))
 	m.bulkheadWaiting, errs[14] = mt.Int64ObservableGauge("resilience.bulkhead.waiting",
 		metric.WithDescription("Callers waiting for a slot of watched bulkheads."), metric.WithUnit("{call}"))
+	m.adaptiveLimit, errs[15] = mt.Int64Gauge("resilience.adaptive.limit",
+		metric.WithDescription("The concurrency limit an adaptive limiter allows now."), metric.WithUnit("{call}"))
+	m.serverAdmitted, errs[16] = mt.Int64Counter("resilience.server.admitted",
+		metric.WithDescription("Requests a server-side adapter let run."), metric.WithUnit("{request}"))
+	m.serverShed, errs[17] = mt.Int64Counter("resilience.server.shed",
+		metric.WithDescription("Requests a server-side adapter refused at once, by reason (error.type)."), metric.WithUnit("{request}"))
+	m.serverWait, errs[18] = mt.Float64Histogram("resilience.server.queue.wait.duration",
+		metric.WithDescription("How long admitted requests waited for the server's Policy."), metric.WithUnit("s"),
+		metric.WithExplicitBucketBoundaries(cfg.WaitBuckets...))
 	for _, err := range errs {
 		if err != nil {
 			return nil, err
@@ -147,6 +162,9 @@ func newSeries(policy, key string) *series {
 	for i, st := range stateNames {
 		s.state[i] = with(AttrState.String(st))
 	}
+	for i, r := range shedReasons {
+		s.shed[i] = with(AttrErrorType.String(r))
+	}
 	return s
 }
 
@@ -180,7 +198,8 @@ func (m *meters) observe(ev *resilience.Event) {
 	switch ev.Kind {
 	case resilience.EventCall, resilience.EventRejected, resilience.EventStateChange, resilience.EventTimeout,
 		resilience.EventAcquire, resilience.EventRelease, resilience.EventWait, resilience.EventAbandon,
-		resilience.EventAbandonDone, resilience.EventFallback, resilience.EventInjected:
+		resilience.EventAbandonDone, resilience.EventFallback, resilience.EventInjected,
+		resilience.EventLimitChange, resilience.EventAdmitted, resilience.EventShed:
 	default:
 		return
 	}
@@ -230,5 +249,12 @@ func (m *meters) observe(ev *resilience.Event) {
 			m.injectedErrors.Add(ctx, 1, s.add...)
 		}
 		m.injectedDelay.Add(ctx, ev.Latency.Seconds(), s.add...)
+	case resilience.EventLimitChange:
+		m.adaptiveLimit.Record(ctx, int64(ev.Limit), s.rec...)
+	case resilience.EventAdmitted:
+		m.serverAdmitted.Add(ctx, 1, s.add...)
+		m.serverWait.Record(ctx, ev.Latency.Seconds(), s.rec...)
+	case resilience.EventShed:
+		m.serverShed.Add(ctx, 1, s.shed[admit.ReasonOf(ev.Err)]...)
 	}
 }

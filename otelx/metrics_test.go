@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/go-resilience/resilience"
+	"github.com/go-resilience/resilience/bulkhead"
 	"github.com/go-resilience/resilience/inject"
 	"github.com/go-resilience/resilience/otelx"
 )
@@ -170,4 +171,18 @@ func TestWatchBulkheadsErrors(t *testing.T) {
 	m := newMetering(t)
 	_, err = newObserver(t, otelx.Config{MeterProvider: m.mp}).WatchBulkheads(nil)
 	assert.ErrorContains(t, err, "nil bulkhead")
+}
+
+func TestMetricsLimitAndServer(t *testing.T) {
+	m := newMetering(t)
+	obs := newObserver(t, otelx.Config{MeterProvider: m.mp})
+	ctx := context.Background()
+	obs.Observe(resilience.Event{Kind: resilience.EventLimitChange, Policy: "al", Limit: 20, Ctx: ctx})
+	obs.Observe(resilience.Event{Kind: resilience.EventLimitChange, Policy: "al", Limit: 14, Ctx: ctx})
+	obs.Observe(resilience.Event{Kind: resilience.EventAdmitted, Policy: "srv", Latency: time.Millisecond, Ctx: ctx})
+	obs.Observe(resilience.Event{Kind: resilience.EventShed, Policy: "srv", Err: bulkhead.ErrFull, Ctx: ctx})
+	assert.Equal(t, map[string]any{"resilience.key=,resilience.policy=al": int64(14)}, m.points(t, "resilience.adaptive.limit"))
+	assert.Equal(t, map[string]any{"resilience.key=,resilience.policy=srv": int64(1)}, m.points(t, "resilience.server.admitted"))
+	assert.Equal(t, map[string]any{"resilience.key=,resilience.policy=srv": uint64(1)}, m.points(t, "resilience.server.queue.wait.duration"))
+	assert.Equal(t, map[string]any{"error.type=overload,resilience.key=,resilience.policy=srv": int64(1)}, m.points(t, "resilience.server.shed"))
 }

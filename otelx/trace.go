@@ -6,6 +6,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/go-resilience/resilience"
+	"github.com/go-resilience/resilience/internal/admit"
 )
 
 // The names of the span events, one per kind of decision.
@@ -17,6 +18,8 @@ const (
 	EventNameAbandon     = "resilience.abandoned"
 	EventNameFallback    = "resilience.fallback"
 	EventNameInjected    = "resilience.injected"
+	EventNameLimitChange = "resilience.limit_change"
+	EventNameShed        = "resilience.shed"
 )
 
 // traced reports whether events of kind k go on spans: the decisions, not
@@ -25,7 +28,8 @@ const (
 func traced(k resilience.EventKind) bool {
 	switch k {
 	case resilience.EventRejected, resilience.EventTimeout, resilience.EventStateChange,
-		resilience.EventWait, resilience.EventAbandon, resilience.EventFallback, resilience.EventInjected:
+		resilience.EventWait, resilience.EventAbandon, resilience.EventFallback, resilience.EventInjected,
+		resilience.EventLimitChange, resilience.EventShed:
 		return true
 	}
 	return false
@@ -83,6 +87,14 @@ func (o *Observer) trace(ev *resilience.Event) {
 			attrs[n] = AttrErrorType.String(errorType(ev.Err))
 			n++
 		}
+	case resilience.EventLimitChange:
+		name = EventNameLimitChange
+		attrs[n] = AttrLimit.Int(ev.Limit)
+		n++
+	case resilience.EventShed:
+		name, failed = EventNameShed, true
+		attrs[n] = AttrErrorType.String(shedReasons[admit.ReasonOf(ev.Err)])
+		n++
 	default:
 		return
 	}

@@ -10,7 +10,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/codes"
 
+	"github.com/go-resilience/resilience/adaptive"
 	"github.com/go-resilience/resilience/otelx"
+	"github.com/go-resilience/resilience/ratelimit"
 )
 
 var errBoom = errors.New("boom")
@@ -127,5 +129,30 @@ func TestDisableTracesAndNext(t *testing.T) {
 		assert.Empty(t, events(s))
 		assert.Equal(t, codes.Unset, s.Status().Code)
 		assert.Equal(t, []string{"acquire", "rejected", "call", "fallback", "release"}, kinds)
+	})
+}
+
+// The refusals of the merged policies carry their reasons: a rate
+// limiter's, an adaptive limiter's, a server's shedding.
+func TestLimiterAndServerSpanEvents(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tr := newTracing(t)
+		obs := newObserver(t, otelx.Config{})
+		rl, err := ratelimit.New(ratelimit.Config{Name: "rl", Rate: 1, Observer: obs})
+		require.NoError(t, err)
+		al, err := adaptive.New(adaptive.Config{Name: "al", InitialLimit: 1, MinLimit: 1, MaxLimit: 1, Observer: obs})
+		require.NoError(t, err)
+		s := tr.span(t, "limited", func(ctx context.Context) {
+			require.NoError(t, rl.Take(ctx))
+			require.ErrorIs(t, rl.Take(ctx), ratelimit.ErrLimited)
+			err := al.Execute(ctx, func(ctx context.Context) error {
+				return al.Execute(ctx, func(context.Context) error { return nil }) // over the limit
+			})
+			require.ErrorIs(t, err, adaptive.ErrLimited)
+		})
+		assert.Equal(t, []ev{
+			{"resilience.rejected", map[string]any{"resilience.policy": "rl", "error.type": "rate_limited"}},
+			{"resilience.rejected", map[string]any{"resilience.policy": "al", "error.type": "adaptive_limit"}},
+		}, events(s))
 	})
 }
