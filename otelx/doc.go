@@ -10,9 +10,12 @@
 //		MeterProvider: mp,  // your metric.MeterProvider; nil: traces only
 //		Next:          col, // a metrics.Collector too, if you also export to Prometheus
 //	})
-//	brk, _ := breaker.New(breaker.Config{Name: "payments", Observer: obs})
-//	bulk, _ := bulkhead.New(bulkhead.Config{Name: "payments", MaxConcurrent: 32, Observer: obs})
-//	tmo, _ := timeout.New(timeout.Config{Name: "payments", Timeout: time.Second, Observer: obs})
+//	brk, err := breaker.New(breaker.Config{Name: "payments", Observer: obs})
+//	...
+//	bulk, err := bulkhead.New(bulkhead.Config{Name: "payments", MaxConcurrent: 32, Observer: obs})
+//	...
+//	tmo, err := timeout.New(timeout.Config{Name: "payments", Timeout: time.Second, Observer: obs})
+//	...
 //	fb := fallback.Observe(obs, "payments", fallback.OnRejected(fallback.Value(cached)))
 //
 // Nothing is registered globally and no global provider is read: the

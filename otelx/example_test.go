@@ -26,8 +26,14 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	brk, _ := breaker.New(breaker.Config{Name: "prices", Observer: obs})
-	tmo, _ := timeout.New(timeout.Config{Name: "prices", Timeout: time.Second, Observer: obs})
+	brk, err := breaker.New(breaker.Config{Name: "prices", Observer: obs})
+	if err != nil {
+		panic(err)
+	}
+	tmo, err := timeout.New(timeout.Config{Name: "prices", Timeout: time.Second, Observer: obs})
+	if err != nil {
+		panic(err)
+	}
 	p := resilience.Chain(brk, tmo)
 	fb := fallback.Observe(obs, "prices", fallback.OnRejected(fallback.Value(9.99)))
 
