@@ -1,0 +1,103 @@
+package otelx_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/propagation"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/go-resilience/resilience/httpx"
+	"github.com/go-resilience/resilience/otelx"
+)
+
+// flaky is a real HTTP server that fails the first request with 503 and
+// answers the others, keeping the traceparent header of each request.
+type flaky struct {
+	mu          sync.Mutex
+	traceparent []string
+}
+
+func (f *flaky) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	f.traceparent = append(f.traceparent, r.Header.Get("traceparent"))
+	n := len(f.traceparent)
+	f.mu.Unlock()
+	if n == 1 {
+		http.Error(w, "warming up", http.StatusServiceUnavailable)
+		return
+	}
+	_, _ = io.WriteString(w, "ok")
+}
+
+func (f *flaky) headers() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.traceparent...)
+}
+
+// clientSpans returns the ended spans of kind client, in the order they ended.
+func clientSpans(tr *tracing) []sdktrace.ReadOnlySpan {
+	var out []sdktrace.ReadOnlySpan
+	for _, s := range tr.rec.Ended() {
+		if s.SpanKind() == trace.SpanKindClient {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// traceparent is the W3C header value naming span sc.
+func traceparent(sc trace.SpanContext) string {
+	return "00-" + sc.TraceID().String() + "-" + sc.SpanID().String() + "-" + sc.TraceFlags().String()
+}
+
+// An httpx.Transport whose Base is otelhttp's: the policies' decisions go
+// on the caller's span, and each attempt sent is a client span of its own,
+// child of the caller's, whose context reaches the server.
+func TestHTTPAttemptSpans(t *testing.T) {
+	tr := newTracing(t)
+	srv := httptest.NewServer(&flaky{})
+	defer srv.Close()
+	f := srv.Config.Handler.(*flaky)
+
+	base := otelhttp.NewTransport(srv.Client().Transport,
+		otelhttp.WithTracerProvider(tr.tp),
+		otelhttp.WithPropagators(propagation.TraceContext{}))
+	rt, err := httpx.New(httpx.Config{
+		Name:     "api",
+		Base:     base,
+		Observer: newObserver(t, otelx.Config{}),
+		// retryConfig
+	})
+	require.NoError(t, err)
+	client := &http.Client{Transport: rt}
+	defer client.CloseIdleConnections()
+
+	parent := tr.span(t, "GET /thing", func(ctx context.Context) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
+		require.NoError(t, err)
+		resp, err := client.Do(req)
+		require.NoError(t, err)
+		_, _ = io.Copy(io.Discard, resp.Body)
+		require.NoError(t, resp.Body.Close())
+	})
+
+	attempts := clientSpans(tr)
+	require.Len(t, attempts, 1)
+	got := f.headers()
+	require.Len(t, got, 1)
+	for i, a := range attempts {
+		assert.Equal(t, parent.SpanContext().TraceID(), a.SpanContext().TraceID(), "attempt %d: same trace", i+1)
+		assert.Equal(t, parent.SpanContext().SpanID(), a.Parent().SpanID(), "attempt %d: child of the caller's span", i+1)
+		assert.Equal(t, traceparent(a.SpanContext()), got[i], "attempt %d: the server got its span's context", i+1)
+	}
+}
