@@ -38,6 +38,10 @@ type Event struct {
 	// From and To are the states of an EventStateChange: "closed", "open",
 	// "half-open", or "forced-open", "forced-closed".
 	From, To string
+	// Attempt is the number of the attempt an EventRetry or
+	// EventRetryRefused is about (2 for the first retry), or the attempts
+	// made when an EventRetryGiveUp is reported.
+	Attempt int
 }
 
 // An EventKind says what an Event reports.
@@ -63,19 +67,33 @@ const (
 	EventAbandonDone
 	// EventFallback: a fallback answered in place of Err.
 	EventFallback
+	// EventRetry: a call failed with Err and is retried: attempt number
+	// Attempt starts after a delay of Latency.
+	EventRetry
+	// EventRetryRefused: the retry budget refused attempt number Attempt;
+	// the call returns Err, its last error.
+	EventRetryRefused
+	// EventRetryGiveUp: a call stopped retrying a retryable error after
+	// Attempt attempts (all allowed were made, the next could not finish
+	// before the deadline, or a retry-after hint asked for too long); it
+	// returns Err.
+	EventRetryGiveUp
 )
 
 var eventKindNames = [...]string{
-	EventCall:        "call",
-	EventRejected:    "rejected",
-	EventTimeout:     "timeout",
-	EventStateChange: "state_change",
-	EventAcquire:     "acquire",
-	EventRelease:     "release",
-	EventWait:        "wait",
-	EventAbandon:     "abandon",
-	EventAbandonDone: "abandon_done",
-	EventFallback:    "fallback",
+	EventCall:         "call",
+	EventRejected:     "rejected",
+	EventTimeout:      "timeout",
+	EventStateChange:  "state_change",
+	EventAcquire:      "acquire",
+	EventRelease:      "release",
+	EventWait:         "wait",
+	EventAbandon:      "abandon",
+	EventAbandonDone:  "abandon_done",
+	EventFallback:     "fallback",
+	EventRetry:        "retry",
+	EventRetryRefused: "retry_refused",
+	EventRetryGiveUp:  "retry_give_up",
 }
 
 func (k EventKind) String() string {
