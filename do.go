@@ -73,7 +73,10 @@ func doSteps[T any](ctx context.Context, layers []step.Layer, fn func(context.Co
 	v, err := doSteps(inner, layers[1:], fn)
 	if err != nil {
 		if r, ok := l.(step.Repeater); ok {
-			for err != nil && r.Again(ctx, inner, &t, err) {
+			for again := true; err != nil; {
+				if t, again = r.Again(ctx, inner, t, err); !again {
+					break
+				}
 				v, err = doSteps(inner, layers[1:], fn)
 			}
 		}

@@ -22,7 +22,7 @@ type BudgetConfig struct {
 	MinConcurrent int
 
 	// MinPerSecond is a floor on the rate of extra attempts over the
-	// Window, for a caller with few calls: over any Window, Ratio × calls
+	// Window, for a caller with few calls: over a Window, Ratio × calls
 	// + MinPerSecond × Window seconds extra attempts are allowed. Zero: 10
 	// (Finagle's minRetriesPerSec). Negative, NaN and infinite values are
 	// an error.
@@ -47,18 +47,20 @@ var DefaultBudgetConfig = BudgetConfig{Ratio: 0.2, MinConcurrent: 3, MinPerSecon
 //     Ratio × calls in flight). A retry is in flight from the moment the
 //     budget grants it until its attempt returns (its backoff included).
 //   - Over the Window (Finagle's RetryBudget, which deposits Ratio per call
-//     and a reserve of MinPerSecond per second of its ttl): retries granted
-//     since the window began + 1 <= Ratio × calls since then + MinPerSecond
-//     × Window. When the counts span more than Window (the budget was idle),
-//     both counts are scaled by Window / span, as if they had been spread
-//     evenly.
+//     and MinPerSecond per second): retries granted since the window began
+//   - 1 <= Ratio × calls since then + MinPerSecond × span, where span is
+//     the window's length in seconds, at least Window/2 (a reserve for a
+//     caller that has just started) and at most Window. When the counts
+//     span more than Window (the budget was idle), both counts are scaled
+//     by Window / span, as if they had been spread evenly.
 //
 // The first rule alone fails a caller with few calls in flight: calls that
 // fail at once are never many in flight, so MinConcurrent retries at a time
 // would be granted without end (a gap failsafe-go users have asked about).
 // The second rule alone lets a burst of slow calls retry together. Both
-// together bound the total: over a run of T seconds (T <= Window), attempts
-// <= (1 + Ratio) × calls + MinPerSecond × Window.
+// together bound the total: over a run of T seconds from the budget's
+// making (Window/2 <= T <= Window), attempts <= (1 + Ratio) × calls +
+// MinPerSecond × T.
 //
 // The window is two anchors, (time, calls, retries) snapshots taken at most
 // every Window/2, so the counts span between Window/2 and Window.
@@ -168,7 +170,7 @@ func (b *Budget) TryAcquire() bool {
 	if span > b.window {
 		scale = float64(b.window) / float64(span)
 	}
-	allowed := b.ratio*float64(uint32(calls>>32)-a.old.calls)*scale + b.perSec*b.window.Seconds()
+	allowed := b.ratio*float64(uint32(calls>>32)-a.old.calls)*scale + b.perSec*min(max(span, b.window/2), b.window).Seconds()
 	for {
 		g := b.granted.Load()
 		if float64(g-a.old.granted)*scale+1 > allowed {

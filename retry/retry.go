@@ -128,8 +128,9 @@ func (w *wrapped) Enter(ctx context.Context) (context.Context, step.Ticket, erro
 	return w.r.enter(ctx)
 }
 
-func (w *wrapped) Again(ctx, inner context.Context, t *step.Ticket, err error) bool {
-	return w.r.again(ctx, t, err)
+func (w *wrapped) Again(ctx, _ context.Context, t step.Ticket, err error) (step.Ticket, bool) {
+	again := w.r.again(ctx, &t, err)
+	return t, again
 }
 
 func (w *wrapped) Exit(ctx, _ context.Context, t step.Ticket, err error, panicked bool) error {
