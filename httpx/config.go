@@ -8,6 +8,7 @@ import (
 	"github.com/go-resilience/resilience"
 	"github.com/go-resilience/resilience/breaker"
 	"github.com/go-resilience/resilience/bulkhead"
+	"github.com/go-resilience/resilience/retry"
 )
 
 // Config configures a Transport. The zero value is a valid configuration:
@@ -63,7 +64,8 @@ type Config struct {
 	// cancelled when the body is done, never when RoundTrip returns. A
 	// request whose own context has an earlier deadline keeps it. Errors
 	// caused by this deadline match timeout.ErrTimeout and
-	// context.DeadlineExceeded. Zero: no timeout. Negative: an error.
+	// context.DeadlineExceeded. With Retry, each attempt gets its own
+	// Timeout. Zero: no timeout. Negative: an error.
 	Timeout time.Duration
 
 	// Classify tells whether a request went well: it is called with the
@@ -109,6 +111,22 @@ type Config struct {
 	// req.GetBody. It is called on the caller's goroutine and must be safe
 	// for concurrent use. Nil: no fallback.
 	Fallback func(req *http.Request, err error) (*http.Response, error)
+
+	// Retry, when set, sends a failed request again under a retry.Retry
+	// made from it: only requests that may be sent twice (see Retryable:
+	// an idempotent method or an Idempotency-Key header, and a body that
+	// GetBody can give again), and only after a transport error, a
+	// timeout or a response classified as a Failure (the refusals of the
+	// Transport's own breaker and bulkhead are not retried by default: an
+	// open breaker stops the retries at once). Each attempt passes the
+	// breaker and the bulkhead again and gets its own Timeout; the whole
+	// request is bounded by its context's deadline and Retry.MaxDuration.
+	// A failed response is drained (up to 64 KiB, for up to 1s) and
+	// closed before the next attempt, so that its connection is reused;
+	// the last attempt's response is returned as it is. A Retry-After on a
+	// 429 or 503 sets the delay before the next attempt. Retry.Name zero:
+	// Name. Retry.Observer nil: Observer. Nil: a request is sent once.
+	Retry *retry.Config
 
 	// Observer is told of the Transport's own events (EventTimeout when
 	// Timeout cut a request, EventFallback when Fallback answered, with Key

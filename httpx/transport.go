@@ -11,6 +11,7 @@ import (
 	"github.com/go-resilience/resilience/breaker"
 	"github.com/go-resilience/resilience/bulkhead"
 	"github.com/go-resilience/resilience/fallback"
+	"github.com/go-resilience/resilience/retry"
 )
 
 // A Transport is an http.RoundTripper that sends requests through a base
@@ -35,6 +36,8 @@ type Transport struct {
 	refusal  bool
 	fallback func(*http.Request, error) (*http.Response, error)
 	obs      resilience.Observer
+	retry    *retry.Retry  // nil: no retries
+	retryMax time.Duration // Config.Retry.MaxDuration
 }
 
 var _ http.RoundTripper = (*Transport)(nil)
@@ -108,6 +111,13 @@ func New(cfg Config) (*Transport, error) {
 			t.shared = b
 		}
 	}
+	if cfg.Retry != nil {
+		r, err := t.newRetry(*cfg.Retry)
+		if err != nil {
+			return nil, fmt.Errorf("httpx: Config.Retry: %w", err)
+		}
+		t.retry = r
+	}
 	return t, nil
 }
 
@@ -166,12 +176,16 @@ func (t *Transport) CloseIdleConnections() {
 // A refused request never reaches the base transport, and its body is
 // closed; the error matches resilience.ErrRejected and the refusing
 // package's sentinel (breaker.ErrOpen, breaker.ErrTooManyProbes,
-// bulkhead.ErrFull), also through the *url.Error of http.Client. A request
-// is never sent twice, and its body is never replayed.
+// bulkhead.ErrFull), also through the *url.Error of http.Client. Without
+// Config.Retry a request is never sent twice, and its body is never
+// replayed; with it, see Config.Retry.
 //
 // When req's context is done before a slot is free, RoundTrip returns
 // the context's error without sending req.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if t.retry != nil && Retryable(req) {
+		return t.roundTripRetry(req)
+	}
 	c := newCall(t, req)
 	var err error
 	if t.breakers != nil {
