@@ -9,6 +9,7 @@ import (
 	"github.com/go-resilience/resilience"
 	"github.com/go-resilience/resilience/breaker"
 	"github.com/go-resilience/resilience/bulkhead"
+	"github.com/go-resilience/resilience/retry"
 	"github.com/go-resilience/resilience/timeout"
 	"google.golang.org/grpc"
 )
@@ -31,7 +32,8 @@ type Interceptors struct {
 	streamTimeout time.Duration
 	fallback      func(ctx context.Context, method string, req, reply any, err error) error
 	obs           resilience.Observer
-	calls         sync.Pool // of *unaryCall
+	calls         sync.Pool    // of *unaryCall
+	retry         *retry.Retry // nil: unary calls are not retried
 }
 
 // New returns Interceptors configured by cfg, or an error naming the first
@@ -58,7 +60,14 @@ func New(cfg Config) (*Interceptors, error) {
 	if err != nil {
 		return nil, err
 	}
+	var rt *retry.Retry
+	if cfg.Retry != nil {
+		if rt, err = newRetry(cfg); err != nil {
+			return nil, fmt.Errorf("grpcx: Config.Retry: %w", err)
+		}
+	}
 	return &Interceptors{
+		retry:         rt,
 		name:          cfg.Name,
 		key:           cfg.Key,
 		breakers:      set,
@@ -76,11 +85,19 @@ func New(cfg Config) (*Interceptors, error) {
 // and grpc.WithChainStreamInterceptor(ic.StreamClientInterceptor()).
 // Interceptors chained before them run outside them (and see their
 // refusals); those chained after run inside, once per call let through.
+//
+// With Config.Retry it also includes grpc.WithDisableRetry(), so that gRPC's
+// own retries (a retryPolicy in the service config) do not run inside
+// ours: three attempts of three attempts each would be nine.
 func (ic *Interceptors) DialOptions() []grpc.DialOption {
-	return []grpc.DialOption{
+	opts := []grpc.DialOption{
 		grpc.WithChainUnaryInterceptor(ic.UnaryClientInterceptor()),
 		grpc.WithChainStreamInterceptor(ic.StreamClientInterceptor()),
 	}
+	if ic.retry != nil {
+		opts = append(opts, grpc.WithDisableRetry())
+	}
+	return opts
 }
 
 // Key returns the key of a full method name, as Config.Key says: with it,
