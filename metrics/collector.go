@@ -37,6 +37,7 @@ type Collector struct {
 	inFlight    *prometheus.Desc
 	wait        *prometheus.Desc
 	fallbacks   *prometheus.Desc
+	retry       retryDescs
 
 	// index is read without a lock on every Event and replaced, copied,
 	// under mu when a pair is added or forgotten.
@@ -80,6 +81,7 @@ func New(cfg Config) (*Collector, error) {
 		fallbacks: desc("fallbacks_total",
 			"Errors a fallback answered with a substitute."),
 	}
+	c.retry = newRetryDescs(desc)
 	c.index.Store(&index{byPair: map[pair]*series{}})
 	return c, nil
 }
@@ -92,6 +94,9 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	}
 	for _, d := range []*prometheus.Desc{c.state, c.transitions, c.calls, c.duration, c.rejections,
 		c.timeouts, c.abandoned, c.inFlight, c.wait, c.fallbacks} {
+		ch <- d
+	}
+	for _, d := range c.retry.all() {
 		ch <- d
 	}
 }

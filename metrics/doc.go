@@ -37,6 +37,9 @@
 //	resilience_bulkhead_in_flight{policy,key}               gauge
 //	resilience_bulkhead_wait_seconds{policy,key}            histogram
 //	resilience_fallbacks_total{policy,key}                  counter
+//	resilience_retries_total{policy,key}                    counter: attempts after a failed one
+//	resilience_retry_budget_refusals_total{policy,key}      counter
+//	resilience_retry_give_ups_total{policy,key}             counter
 //
 // The state label takes the values "closed", "half-open", "open",
 // "forced-open" and "forced-closed". The calls, call duration and state
@@ -52,7 +55,7 @@
 // first timeout. The outcomes of calls_total start at zero together, so
 // rates over them are defined from the first call on; a reason of
 // rejections_total appears at its first refusal, timeouts_total and
-// fallbacks_total at their first count.
+// fallbacks_total and the retry counters at their first count.
 //
 // # Cardinality
 //

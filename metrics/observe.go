@@ -25,9 +25,15 @@ import (
 //   - EventWait: bulkhead_wait_seconds.
 //   - EventAbandon, EventAbandonDone: abandoned_in_flight up and down.
 //   - EventFallback: fallbacks_total.
+//   - EventRetry, EventRetryRefused, EventRetryGiveUp: retries_total,
+//     retry_budget_refusals_total, retry_give_ups_total.
 //
 // Events of other kinds are ignored.
 func (c *Collector) Observe(ev resilience.Event) {
+	if c != nil && isRetryEvent(ev.Kind) {
+		c.lookup(ev.Policy, ev.Key).observeRetry(ev.Kind)
+		return
+	}
 	if c == nil || ev.Kind == 0 || ev.Kind > resilience.EventFallback {
 		return
 	}
