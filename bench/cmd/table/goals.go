@@ -123,6 +123,7 @@ func evaluate(scens []*scenario, ours string) []verdict {
 		versus("BreakerSuccessParallel: throughput no worse than gobreaker alone", "BreakerSuccessParallel", "gobreaker", 1),
 		versus("BreakerOpenParallel: throughput no worse than gobreaker alone", "BreakerOpenParallel", "gobreaker", 1),
 	)
+	out = append(out, retryGoals(scens, ours)...)
 	return out
 }
 
