@@ -50,6 +50,7 @@ func newUnprotected() *client {
 // duration so that a short run shows the same story.
 type policy struct {
 	Attempts        int           // attempts per request, the first included
+	MinRetries      int           // retries the budget allows in flight at once, whatever the traffic
 	Timeout         time.Duration // per attempt, body included
 	MaxConcurrent   int           // attempts in flight at once
 	FailureRate     float64       // the breaker trips at this rate of failed attempts over Window
@@ -66,7 +67,8 @@ type policy struct {
 func policyFor(total time.Duration) policy {
 	return policy{
 		Attempts:        3,
-		Timeout:         450 * time.Millisecond,
+		MinRetries:      10,
+		Timeout:         500 * time.Millisecond,
 		MaxConcurrent:   32,
 		FailureRate:     0.6,
 		Window:          max(500*time.Millisecond, total/6),
@@ -85,12 +87,19 @@ func (p policy) noticeLag() time.Duration { return p.OpenTimeout + p.HalfOpenTim
 const cachedPrice = `{"sku":"B-42","price":10.25,"stale":true}` + "\n"
 
 // newProtected wraps the same kind of http.Client's transport in an
-// httpx.Transport: up to p.Attempts attempts per GET (retry, with the
-// default budget: retries add at most 20% to the load), each through a
+// httpx.Transport: up to p.Attempts attempts per GET (retry, within a
+// budget: retries add at most 20% to the load), each through a
 // breaker for the upstream's host, a bulkhead of p.MaxConcurrent and a
 // timeout of p.Timeout that covers the body, and a fallback that answers
 // refusals and timeouts with the cached price. Every policy reports to obs.
 func newProtected(p policy, obs resilience.Observer, upstreamURL string) (*client, error) {
+	// The budget: retries at most 20% of the calls (in flight, and over
+	// the last 10s), and at least p.MinRetries at once: a service this
+	// small has few calls in flight.
+	budget, err := retry.NewBudget(retry.BudgetConfig{MinConcurrent: p.MinRetries})
+	if err != nil {
+		return nil, err
+	}
 	t, err := httpx.New(httpx.Config{
 		Base: baseTransport(),
 		Name: "upstream",
@@ -99,6 +108,7 @@ func newProtected(p policy, obs resilience.Observer, upstreamURL string) (*clien
 			BaseDelay:   10 * time.Millisecond,
 			MaxDelay:    100 * time.Millisecond,
 			Retryable:   retryAnswers,
+			Budget:      budget,
 		},
 		Breaker: breaker.SetConfig{Config: breaker.Config{
 			FailureRate:     p.FailureRate,

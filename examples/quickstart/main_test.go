@@ -45,11 +45,14 @@ func TestQuickstartShowsTheProtectedClientStayingUp(t *testing.T) {
 		assert.Positive(t, sum.Opened)
 		assert.Positive(t, sum.Closed)
 		assert.Equal(t, "closed", sum.Final)
-		var openWhileDown bool
+		// While down, it probes often (open, then half-open with one probe
+		// that hangs): a row may find it in either state.
+		var trippedWhileDown bool
 		for _, r := range sum.Rows {
-			openWhileDown = openWhileDown || r.Phase == down && r.Clients[0].Breaker == "open"
+			st := r.Clients[0].Breaker
+			trippedWhileDown = trippedWhileDown || r.Phase == down && (st == "open" || st == "half-open")
 		}
-		assert.True(t, openWhileDown, "some row of the down phase shows the breaker open")
+		assert.True(t, trippedWhileDown, "some row of the down phase shows the breaker open or probing")
 	})
 
 	t.Run("refusals during the outage are answered from the cache", func(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 
 func printHeader(w io.Writer, cfg config, p policy, url string, s schedule) {
 	fmt.Fprintf(w, "A flaky upstream at %s, called by two clients with the same traffic: %d requests/s each, for %v.\n", url, cfg.Rate, cfg.Duration)
-	fmt.Fprintf(w, "  protected    http.Client over httpx.Transport: up to %d attempts (retries within the default 20%% budget),\n", p.Attempts)
+	fmt.Fprintf(w, "  protected    http.Client over httpx.Transport: up to %d attempts (retries within a budget of 20%% of calls, %d at once),\n", p.Attempts, p.MinRetries)
 	fmt.Fprintf(w, "               each through a breaker (trips at %.0f%% failures over %v), a bulkhead of %d and a timeout of %v;\n", 100*p.FailureRate, dur(p.Window), p.MaxConcurrent, dur(p.Timeout))
 	fmt.Fprintf(w, "               fallback: a cached price for refusals and timeouts\n")
 	fmt.Fprintf(w, "  unprotected  http.Client{Timeout: 10s}\n")
