@@ -97,9 +97,9 @@ func printSummary(w io.Writer, cfg config, s schedule, sum summary) {
 			c.Name, c.Requests, c.OK, c.Failed, refused, fb, dur(c.P50), dur(c.P99), dur(c.Max), c.PeakInFlight, strings.Join(g, ", "))
 	}
 	p, u := sum.Clients[0], sum.Clients[1]
-	fmt.Fprintf(w, "\nReal successes (a 200 from the upstream) by the phase the request started in, protected / unprotected:\n ")
+	fmt.Fprintf(w, "\nReal successes (a 200 from the upstream) of the requests started in each phase, protected / unprotected:\n ")
 	for ph := range numPhases {
-		fmt.Fprintf(w, " %s %d / %d", ph, p.OKIn[ph], u.OKIn[ph])
+		fmt.Fprintf(w, " %s %d of %d / %d of %d", ph, p.OKIn[ph], p.StartedIn[ph], u.OKIn[ph], u.StartedIn[ph])
 		if ph < numPhases-1 {
 			fmt.Fprintf(w, ",")
 		}
