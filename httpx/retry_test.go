@@ -171,7 +171,7 @@ func TestOpenBreakerStopsRetries(t *testing.T) {
 			rec := &recorder{}
 			c := &http.Client{Transport: newTransport(t, httpx.Config{
 				Base:     s.base,
-				Breaker:  breaker.SetConfig{Config: breaker.Config{ConsecutiveFailures: 2, OpenTimeout: time.Minute}},
+				Breaker:  breaker.KeyedConfig{Config: breaker.Config{ConsecutiveFailures: 2, OpenTimeout: time.Minute}},
 				Retry:    retryConfig(t, 5),
 				Observer: rec,
 			})}
