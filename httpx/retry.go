@@ -172,6 +172,9 @@ func (t *Transport) roundTripRetryCtx(ctx context.Context, r *retrying) (*http.R
 	if c == nil { // never attempted: GetBody failed, say
 		return nil, err
 	}
+	if c.resp != nil && c.resp.Request == c.req {
+		c.resp.Request = req // the request the caller sent, not an attempt's copy
+	}
 	c.req = req
 	if c.resp != nil && !errors.Is(err, r.lastErr) && r.lastErr != nil {
 		// The retry ended in a delay (the caller gave up): the last
