@@ -11,6 +11,7 @@ import (
 	"github.com/go-resilience/resilience/fallback"
 	"github.com/go-resilience/resilience/retry"
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // The race detector allocates on its own, so this runs without it.
@@ -30,4 +31,13 @@ func TestFirstAttemptSuccessAllocatesNothing(t *testing.T) {
 	assert.Zero(t, testing.AllocsPerRun(1000, func() { _, _ = fallback.Do(ctx, p, fn, fb) }), "fallback.Do")
 	assert.Zero(t, testing.AllocsPerRun(1000, func() { _ = p.Execute(ctx, call) }), "Execute")
 	assert.Zero(t, testing.AllocsPerRun(1000, func() { _ = c.r.Execute(ctx, call) }), "Retry.Execute")
+}
+
+func TestAFailureNotToRetryAllocatesNothing(t *testing.T) {
+	r, err := retry.New(retry.Config{})
+	require.NoError(t, err)
+	p := resilience.Chain(r)
+	ctx := context.Background()
+	fn := func(context.Context) (int, error) { return 0, resilience.ErrRejected }
+	assert.Zero(t, testing.AllocsPerRun(1000, func() { _, _ = resilience.Do(ctx, p, fn) }))
 }

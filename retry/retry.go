@@ -319,6 +319,9 @@ func (r *Retry) sample(d time.Duration) {
 // again decides, after an attempt failed with err, whether to make
 // another; when it says yes it has waited the delay before it.
 func (r *Retry) again(ctx context.Context, t *step.Ticket, err error) bool {
+	if t.P == nil && (ctx.Err() != nil || !r.retryable(err)) {
+		return false // a first failure not to retry: no state to keep
+	}
 	c := r.state(t)
 	c.attempts++
 	var now time.Time
@@ -407,7 +410,9 @@ func (r *Retry) backoff(n int) time.Duration {
 }
 
 func (r *Retry) giveUp(c *call, err error) {
-	r.observe(resilience.EventRetryGiveUp, c.attempts, 0, err)
+	if r.maxAttempts > 1 { // with one attempt, there were no retries to give up
+		r.observe(resilience.EventRetryGiveUp, c.attempts, 0, err)
+	}
 }
 
 func (r *Retry) observe(kind resilience.EventKind, attempt int, delay time.Duration, err error) {
