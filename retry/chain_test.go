@@ -194,3 +194,34 @@ func TestMisuseIsAnErrorNotAPanic(t *testing.T) {
 		})
 	}
 }
+
+// panicky is an Observer that panics on its first event of kind k.
+type panicky struct{ k resilience.EventKind }
+
+func (p panicky) Observe(e resilience.Event) {
+	if e.Kind == p.k {
+		panic("observer")
+	}
+}
+
+// A panic in the Observer gives back what the call holds, through Execute
+// and through Do, before it goes on.
+func TestObserverPanicGivesBackTheBudget(t *testing.T) {
+	for _, via := range []string{"Execute", "Do"} {
+		t.Run(via, func(t *testing.T) {
+			r, err := retry.New(retry.Config{BaseDelay: -1, Budget: roomy(t), Observer: panicky{resilience.EventRetry}})
+			require.NoError(t, err)
+			p := resilience.Chain(r)
+			assert.PanicsWithValue(t, "observer", func() {
+				if via == "Do" {
+					_, _ = resilience.Do(context.Background(), p, func(context.Context) (int, error) { return 0, errDown })
+				} else {
+					_ = p.Execute(context.Background(), func(context.Context) error { return errDown })
+				}
+			})
+			calls, extra := r.Budget().InFlight()
+			assert.Zero(t, calls)
+			assert.Zero(t, extra)
+		})
+	}
+}

@@ -378,7 +378,7 @@ func (r *Retry) again(ctx context.Context, t *step.Ticket, err error) bool {
 		return false
 	}
 	c.holding = true
-	r.observe(resilience.EventRetry, c.attempts+1, delay, err)
+	r.reportRetry(c, delay, err)
 	if delay > 0 {
 		tm := time.NewTimer(delay)
 		select {
@@ -413,6 +413,23 @@ func (r *Retry) giveUp(c *call, err error) {
 	if r.maxAttempts > 1 { // with one attempt, there were no retries to give up
 		r.observe(resilience.EventRetryGiveUp, c.attempts, 0, err)
 	}
+}
+
+// reportRetry reports EventRetry while c holds a budget grant: when the
+// Observer panics, the grant is given back before the panic goes on.
+func (r *Retry) reportRetry(c *call, delay time.Duration, err error) {
+	if r.obs == nil {
+		return
+	}
+	reported := false
+	defer func() {
+		if !reported {
+			c.holding = false
+			r.budget.Release()
+		}
+	}()
+	r.observe(resilience.EventRetry, c.attempts+1, delay, err)
+	reported = true
 }
 
 func (r *Retry) observe(kind resilience.EventKind, attempt int, delay time.Duration, err error) {
