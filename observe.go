@@ -77,6 +77,14 @@ const (
 	// EventLimitChange: an adaptive limiter changed its concurrency limit
 	// to Limit.
 	EventLimitChange
+	// EventAdmitted: a server-side adapter (httpx's server middleware,
+	// grpcx's server interceptors) let an incoming request run, after it
+	// waited Latency for its Policy to admit it.
+	EventAdmitted
+	// EventShed: a server-side adapter refused an incoming request at
+	// once; Err is the refusal (the Policy's, or the adapter's own for a
+	// short deadline or a standing queue).
+	EventShed
 	// EventRetry: a call failed with Err and is retried: attempt number
 	// Attempt starts after a delay of Latency.
 	EventRetry
@@ -103,6 +111,8 @@ var eventKindNames = [...]string{
 	EventFallback:     "fallback",
 	EventInjected:     "injected",
 	EventLimitChange:  "limit_change",
+	EventAdmitted:     "admitted",
+	EventShed:         "shed",
 	EventRetry:        "retry",
 	EventRetryRefused: "retry_refused",
 	EventRetryGiveUp:  "retry_give_up",

@@ -151,4 +151,29 @@
 // Interceptors a health.Source and a metrics.Source: give them to
 // health.Config.Sources and metrics.Collector.WatchSource as they are, and
 // methods first called later are reported too.
+//
+// # Server side
+//
+// NewServer returns a Server whose UnaryServerInterceptor and
+// StreamServerInterceptor (installed together by ServerOptions) run each
+// incoming call under ServerConfig.Policy and refuse the rest at once,
+// before the handler: codes.ResourceExhausted for a rate limiter's
+// refusal, codes.Unavailable for overload, with the refusal's hint (or
+// ServerConfig.RetryAfter) in the grpc-retry-pushback-ms trailer, which
+// gRPC's retry design and this module's client honour as the wait before
+// trying again. The error is a *ShedError: a status and a Go error chain.
+// A stream holds what the Policy gave it (a bulkhead slot) until its
+// handler returns. Methods in ServerConfig.Exempt, by default the standard
+// health service, are never refused.
+//
+// A call whose propagated deadline leaves less than
+// ServerConfig.MinDeadline (or has passed) is refused at once with
+// codes.DeadlineExceeded: its client will not wait for the answer.
+// ServerConfig.MaxWaiting and ServerConfig.QueueTarget bound the queue
+// in front of the Policy with the CoDel rule, as in httpx: once every call
+// admitted over the last QueueInterval waited QueueTarget or longer, a
+// call that waited that long is refused when its turn comes (see the
+// httpx package doc, "Queues that do not stand"). Server.Shedding
+// reports whether the Server is refusing calls and since when; a Server
+// is a health.Shedder.
 package grpcx

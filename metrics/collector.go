@@ -39,6 +39,7 @@ type Collector struct {
 	wait        *prometheus.Desc
 	fallbacks   *prometheus.Desc
 	inject      injectDescs
+	server      serverDescs
 	capacity    *prometheus.Desc
 	waiting     *prometheus.Desc
 	adaptive    adaptiveDescs
@@ -97,6 +98,7 @@ func New(cfg Config) (*Collector, error) {
 	}
 	c.inject = newInjectDescs(desc)
 	c.adaptive = newAdaptiveDescs(desc)
+	c.server = newServerDescs(desc)
 	c.retry = newRetryDescs(desc)
 	c.index.Store(&index{byPair: map[pair]*series{}})
 	return c, nil
@@ -114,6 +116,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	}
 	c.inject.describe(ch)
 	c.adaptive.describe(ch)
+	c.server.describe(ch)
 	for _, d := range c.retry.all() {
 		ch <- d
 	}

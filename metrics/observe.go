@@ -28,6 +28,10 @@ import (
 //   - EventInjected: injected_faults_total; injected_errors_total when
 //     Err is set; injected_delay_seconds_total adds Latency.
 //   - EventLimitChange: adaptive_limit (see adaptive.go).
+//   - EventAdmitted: server_admitted_total; server_queue_wait_seconds
+//     observes Latency.
+//   - EventShed: server_shed_total by reason (overload, rate_limit,
+//     deadline, queue).
 //   - EventRetry, EventRetryRefused, EventRetryGiveUp: retries_total,
 //     retry_budget_refusals_total, retry_give_ups_total.
 //
@@ -39,6 +43,10 @@ func (c *Collector) Observe(ev resilience.Event) {
 	}
 	if ev.Kind == resilience.EventInjected {
 		c.observeInjected(ev)
+		return
+	}
+	if ev.Kind == resilience.EventAdmitted || ev.Kind == resilience.EventShed {
+		c.observeServer(ev)
 		return
 	}
 	if c == nil || ev.Kind == 0 || ev.Kind > resilience.EventLimitChange {

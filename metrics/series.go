@@ -79,6 +79,9 @@ type series struct {
 	injected injectCounts
 	// Adaptive limiters (adaptive.go).
 	adaptive adaptiveSeries
+
+	// Server-side adapters.
+	server serverCounts
 	// Retries.
 	retry retryCounts
 }
@@ -298,5 +301,6 @@ func (s *series) collect(c *Collector, ch chan<- prometheus.Metric) {
 	}
 	s.injected.collect(c, s, ch)
 	s.collectAdaptive(c, send)
+	s.server.collect(c, s, ch)
 	s.collectRetry(c, send)
 }
