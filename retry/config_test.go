@@ -104,3 +104,34 @@ func FuzzConfig(f *testing.F) {
 		assert.True(t, strings.HasPrefix(err.Error(), "retry: Config."), err.Error())
 	})
 }
+
+// FuzzBudgetConfig checks NewBudget against a plain reference of its
+// rules, and that a budget it makes grants and refuses without panicking.
+func FuzzBudgetConfig(f *testing.F) {
+	f.Add(0.0, 0, 0.0, int64(0))
+	f.Add(0.2, 3, 10.0, int64(10*time.Second))
+	f.Add(math.NaN(), -1, math.Inf(1), int64(time.Millisecond))
+	f.Add(11.0, 1, -1.0, int64(-1))
+	f.Fuzz(func(t *testing.T, ratio float64, minConc int, perSec float64, window int64) {
+		cfg := retry.BudgetConfig{Ratio: ratio, MinConcurrent: minConc, MinPerSecond: perSec, Window: time.Duration(window)}
+		valid := !math.IsNaN(ratio) && ratio >= 0 && ratio <= 10 &&
+			minConc >= 0 && minConc <= math.MaxInt32 &&
+			!math.IsNaN(perSec) && !math.IsInf(perSec, 0) && perSec >= 0 &&
+			(window == 0 || window >= int64(10*time.Millisecond))
+		b, err := retry.NewBudget(cfg)
+		if !valid {
+			require.Error(t, err)
+			assert.True(t, strings.HasPrefix(err.Error(), "retry: BudgetConfig."), err.Error())
+			return
+		}
+		require.NoError(t, err)
+		b.CallStart()
+		if b.TryAcquire() {
+			b.Release()
+		}
+		b.CallEnd()
+		calls, extra := b.InFlight()
+		assert.Zero(t, calls)
+		assert.Zero(t, extra)
+	})
+}
