@@ -8,6 +8,7 @@ import (
 	"github.com/go-resilience/resilience"
 	"github.com/go-resilience/resilience/breaker"
 	"github.com/go-resilience/resilience/bulkhead"
+	"github.com/go-resilience/resilience/hedge"
 	"github.com/go-resilience/resilience/retry"
 )
 
@@ -128,6 +129,20 @@ type Config struct {
 	// Name. Retry.Observer nil: Observer. Nil: a request is sent once.
 	Retry *retry.Config
 
+	// Hedge, when set, sends a slow request again under a hedge.Hedge
+	// made from it, and keeps the first good response: only requests that
+	// may be sent twice (see Retryable), the copies with a body from
+	// req.GetBody. Each attempt passes the breaker and the bulkhead and
+	// gets its own Timeout. A response that is not a Failure (as Classify
+	// says) answers at once, whatever its status; after a Failure, the
+	// other attempts may still answer; when all fail, the first attempt's
+	// response or error is returned. The losers' requests are cancelled
+	// and their responses drained (up to 64 KiB, for up to 1s) and closed.
+	// A refusal of the breaker or bulkhead ends the request, as
+	// hedge.DefaultFatal says. It cannot be set with Retry. Hedge.Name
+	// zero: Name. Hedge.Observer nil: Observer. Nil: no hedging.
+	Hedge *hedge.Config
+
 	// Observer is told of the Transport's own events (EventTimeout when
 	// Timeout cut a request, EventFallback when Fallback answered, with Key
 	// the request's key), and of the breakers' and bulkheads' events when
@@ -149,6 +164,8 @@ func (cfg *Config) validate() error {
 		return fmt.Errorf("httpx: Config.Breaker.MaxKeys must be >= 0, got %d", cfg.Breaker.MaxKeys)
 	case b.MaxConcurrent == 0 && b.MaxWait != 0:
 		return fmt.Errorf("httpx: Config.Bulkhead.MaxWait is %v but Config.Bulkhead.MaxConcurrent is zero (no bulkhead)", b.MaxWait)
+	case cfg.Hedge != nil && cfg.Retry != nil:
+		return fmt.Errorf("httpx: Config.Hedge and Config.Retry cannot both be set")
 	case b.MaxConcurrent == 0 && cfg.BulkheadPerKey:
 		return fmt.Errorf("httpx: Config.BulkheadPerKey is set but Config.Bulkhead.MaxConcurrent is zero (no bulkhead)")
 	}

@@ -1,0 +1,106 @@
+package httpx
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"sync/atomic"
+
+	"github.com/go-resilience/resilience"
+	"github.com/go-resilience/resilience/hedge"
+)
+
+// newHedge makes the Transport's hedge from cfg.
+func (t *Transport) newHedge(cfg hedge.Config) (*hedge.Hedge, error) {
+	if cfg.Name == "" {
+		cfg.Name = t.name
+	}
+	if cfg.Observer == nil {
+		cfg.Observer = t.obs
+	}
+	return hedge.New(cfg)
+}
+
+// hedging is one request sent under the hedge: each attempt runs through
+// the breaker, bulkhead and timeout as RoundTrip does for a request sent
+// once.
+type hedging struct {
+	t     *Transport
+	req   *http.Request // the caller's
+	n     atomic.Int32  // attempts started
+	first atomic.Bool   // req.Body itself went to the base transport
+}
+
+// attempt sends one copy of the request with ctx. The first attempt sends
+// req's own body, the others one from req.GetBody. A response that is not
+// a Failure is an answer, whatever its status: it wins.
+func (hr *hedging) attempt(ctx context.Context) (*call, error) {
+	req := hr.req
+	n := hr.n.Add(1)
+	out := req.WithContext(ctx)
+	if n > 1 && req.Body != nil && req.Body != http.NoBody {
+		body, err := req.GetBody()
+		if err != nil {
+			return nil, err
+		}
+		out.Body = body
+	}
+	c := newCall(hr.t, out)
+	var err error
+	if hr.t.breakers != nil {
+		err = hr.t.breakers.Get(c.key).Execute(&c.ctx, runCall)
+	} else {
+		err = c.run()
+	}
+	switch {
+	case !c.sent && out.Body != nil && out.Body != req.Body:
+		out.Body.Close() // a refused hedge's fresh body
+	case c.sent && n == 1:
+		hr.first.Store(true)
+	}
+	if se, ok := err.(*StatusError); ok && se.Outcome != resilience.Failure {
+		err = nil // a 404, say: the server's answer
+	}
+	return c, err
+}
+
+// drop releases an attempt that lost: its response body, if any, is
+// drained (bounded) and closed, which gives back its bulkhead slot.
+func (hr *hedging) drop(c *call) {
+	if c != nil && c.resp != nil {
+		drain(c.resp.Body, retryDrainBytes, retryDrainTime)
+		c.resp = nil
+	}
+}
+
+// roundTripHedge is RoundTrip for a Retryable request when Config.Hedge is
+// set.
+func (t *Transport) roundTripHedge(req *http.Request) (*http.Response, error) {
+	hr := &hedging{t: t, req: req}
+	c, done, err := hedge.DoDrop(req.Context(), t.hedge, nil, hr.attempt, hr.drop)
+	if !hr.first.Load() && req.Body != nil {
+		req.Body.Close()
+	}
+	if c == nil { // GetBody failed
+		done()
+		return nil, err
+	}
+	c.req = req
+	if c.resp == nil {
+		done()
+		return t.answerError(c, err)
+	}
+	// The chosen attempt's context lives until its body is done.
+	if b := c.resp.Body; b == nil || b == http.NoBody {
+		done()
+	} else if w, ok := b.(io.Writer); ok {
+		c.resp.Body = &rwCancelBody{cancelBody{b, done}, w}
+	} else {
+		c.resp.Body = &cancelBody{b, done}
+	}
+	if se, ok := errors.AsType[*StatusError](err); ok && se.Outcome == resilience.Failure && t.fallback != nil {
+		return t.answerFailure(c, se)
+	}
+	return c.resp, nil
+}
