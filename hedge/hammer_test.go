@@ -20,7 +20,9 @@ type answer struct{ call, attempt int }
 
 type attemptError struct{ call, attempt int }
 
-func (e *attemptError) Error() string { return fmt.Sprintf("call %d attempt %d failed", e.call, e.attempt) }
+func (e *attemptError) Error() string {
+	return fmt.Sprintf("call %d attempt %d failed", e.call, e.attempt)
+}
 
 // TestConcurrentCallsGetTheirOwnWinner runs 1,000 hedged calls at once
 // whose attempts take random times and fail at random: every caller gets
