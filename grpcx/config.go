@@ -8,6 +8,7 @@ import (
 	"github.com/go-resilience/resilience"
 	"github.com/go-resilience/resilience/breaker"
 	"github.com/go-resilience/resilience/bulkhead"
+	"github.com/go-resilience/resilience/hedge"
 	"github.com/go-resilience/resilience/retry"
 )
 
@@ -106,6 +107,21 @@ type Config struct {
 	// Observer. Nil: calls are not retried.
 	Retry *retry.Config
 
+	// Hedge, when set, hedges unary calls under a hedge.Hedge made from
+	// it, as gRPC's hedgingPolicy would (grpc-go implements none):
+	// Hedge.Delay is its hedgingDelay (zero: a percentile of recent
+	// latencies), Hedge.MaxHedges+1 its maxAttempts, and the errors
+	// Hedge.Fatal calls not fatal its nonFatalStatusCodes (nil Fatal:
+	// HedgeFatal). Each attempt passes the breaker and the bulkhead and
+	// gets its own Timeout; the first good answer wins and the other
+	// attempts are cancelled. The first attempt fills the caller's reply,
+	// a hedge a fresh message that is copied into it if it wins: replies
+	// must be proto.Message values (others are sent once). Only hedge
+	// methods that may run twice. Streams are never hedged. It cannot be
+	// set with Retry. Hedge.Name zero: Name. Hedge.Observer nil: Observer.
+	// Nil: calls are not hedged.
+	Hedge *hedge.Config
+
 	// Observer is told what the policies do: the breakers' and the
 	// bulkheads' Events, an EventTimeout when a unary call outlives Timeout
 	// or a stream StreamTimeout, and an EventFallback each time
@@ -134,6 +150,8 @@ func (cfg *Config) validate() error {
 		return fmt.Errorf("grpcx: set Config.Classifier or Config.Breaker.Classifier, not both")
 	case cfg.Bulkhead.MaxConcurrent == 0 && cfg.Bulkhead.MaxWait != 0:
 		return bad("Bulkhead.MaxWait", "zero when Config.Bulkhead.MaxConcurrent is zero (no bulkhead)", cfg.Bulkhead.MaxWait)
+	case cfg.Hedge != nil && cfg.Retry != nil:
+		return fmt.Errorf("grpcx: Config.Hedge and Config.Retry cannot both be set")
 	case cfg.Breaker.MaxKeys < 0:
 		return bad("Breaker.MaxKeys", "positive (or zero: 1024)", cfg.Breaker.MaxKeys)
 	}
