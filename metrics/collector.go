@@ -38,6 +38,7 @@ type Collector struct {
 	wait        *prometheus.Desc
 	fallbacks   *prometheus.Desc
 	retry       retryDescs
+	hedge       hedgeDescs
 
 	// index is read without a lock on every Event and replaced, copied,
 	// under mu when a pair is added or forgotten.
@@ -82,6 +83,7 @@ func New(cfg Config) (*Collector, error) {
 			"Errors a fallback answered with a substitute."),
 	}
 	c.retry = newRetryDescs(desc)
+	c.hedge = newHedgeDescs(desc)
 	c.index.Store(&index{byPair: map[pair]*series{}})
 	return c, nil
 }
@@ -97,6 +99,9 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		ch <- d
 	}
 	for _, d := range c.retry.all() {
+		ch <- d
+	}
+	for _, d := range c.hedge.all() {
 		ch <- d
 	}
 }

@@ -40,6 +40,9 @@
 //	resilience_retries_total{policy,key}                    counter: attempts after a failed one
 //	resilience_retry_budget_refusals_total{policy,key}      counter
 //	resilience_retry_give_ups_total{policy,key}             counter
+//	resilience_hedges_total{policy,key}                     counter: extra attempts sent
+//	resilience_hedge_wins_total{policy,key}                 counter
+//	resilience_hedge_budget_refusals_total{policy,key}      counter
 //
 // The state label takes the values "closed", "half-open", "open",
 // "forced-open" and "forced-closed". The calls, call duration and state

@@ -77,6 +77,9 @@ type series struct {
 
 	// Retries.
 	retry retryCounts
+
+	// Hedges.
+	hedge hedgeCounts
 }
 
 // lookup returns the series of (policy, key), creating it on first use.
@@ -293,4 +296,5 @@ func (s *series) collect(c *Collector, ch chan<- prometheus.Metric) {
 		send(c.abandoned, prometheus.GaugeValue, float64(s.abandoned.Load()))
 	}
 	s.collectRetry(c, send)
+	s.collectHedge(c, send)
 }
