@@ -13,6 +13,7 @@ var baselines = map[string]bool{
 	"hand":      true, // gobreaker + x/sync semaphore + context.WithTimeout, by hand
 	"semaphore": true, // x/sync semaphore by hand
 	"context":   true, // context.WithTimeout by hand
+	"timer":     true, // one time.AfterFunc set and stopped
 }
 
 // isPeer reports whether lib is another library (not ours, not one of our
@@ -124,6 +125,7 @@ func evaluate(scens []*scenario, ours string) []verdict {
 		versus("BreakerOpenParallel: throughput no worse than gobreaker alone", "BreakerOpenParallel", "gobreaker", 1),
 	)
 	out = append(out, retryGoals(scens, ours)...)
+	out = append(out, hedgeGoals(scens, ours)...)
 	return out
 }
 
