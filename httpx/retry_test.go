@@ -56,7 +56,7 @@ func TestRetriedRequestsReuseConnections(t *testing.T) {
 			// a moment after the body's EOF; an attempt sent within
 			// that moment would dial anew.
 			rc := retryConfig(t, 4)
-			rc.BaseDelay, rc.NoJitter = 10*time.Millisecond, true
+			rc.BaseDelay, rc.NoJitter = 20*time.Millisecond, true
 			c := &http.Client{Transport: newTransport(t, httpx.Config{Base: s.base, Breaker: neverTrip, Retry: rc})}
 			var wg sync.WaitGroup
 			for range callers {

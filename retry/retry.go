@@ -124,8 +124,17 @@ func (w *wrapped) Execute(ctx context.Context, call func(context.Context) error)
 	return w.r.execute(ctx, w.next, call)
 }
 
+// Enter and Exit repeat the fast paths of enter and exit, to save a call
+// on every call through resilience.Do.
 func (w *wrapped) Enter(ctx context.Context) (context.Context, step.Ticket, error) {
-	return w.r.enter(ctx)
+	r := w.r
+	r.budget.CallStart()
+	if r.maxDuration == 0 {
+		if _, ok := ctx.Deadline(); !ok {
+			return ctx, step.Ticket{}, nil
+		}
+	}
+	return r.enterTimed(ctx)
 }
 
 func (w *wrapped) Again(ctx, _ context.Context, t step.Ticket, err error) (step.Ticket, bool) {
@@ -133,8 +142,12 @@ func (w *wrapped) Again(ctx, _ context.Context, t step.Ticket, err error) (step.
 	return t, again
 }
 
-func (w *wrapped) Exit(ctx, _ context.Context, t step.Ticket, err error, panicked bool) error {
-	return w.r.exit(ctx, t, err, panicked)
+func (w *wrapped) Exit(_, _ context.Context, t step.Ticket, err error, panicked bool) error {
+	w.r.budget.CallEnd()
+	if t.P == nil && t.N == 0 {
+		return err
+	}
+	return w.r.exitSlow(t, err, panicked)
 }
 
 func (r *Retry) execute(ctx context.Context, next resilience.Policy, call func(context.Context) error) error {
@@ -142,7 +155,7 @@ func (r *Retry) execute(ctx context.Context, next resilience.Policy, call func(c
 	exited := false
 	defer func() {
 		if !exited {
-			r.exit(ctx, t, nil, true)
+			r.exit(t, nil, true)
 		}
 	}()
 	err := run(inner, next, call)
@@ -150,7 +163,7 @@ func (r *Retry) execute(ctx context.Context, next resilience.Policy, call func(c
 		err = run(inner, next, call)
 	}
 	exited = true
-	return r.exit(ctx, t, err, false)
+	return r.exit(t, err, false)
 }
 
 func run(ctx context.Context, next resilience.Policy, call func(context.Context) error) error {
@@ -178,16 +191,23 @@ type call struct {
 // in Unix nanoseconds, or zero; its P is a *call when MaxDuration is set.
 func (r *Retry) enter(ctx context.Context) (context.Context, step.Ticket, error) {
 	r.budget.CallStart()
+	if r.maxDuration == 0 {
+		if _, ok := ctx.Deadline(); !ok {
+			return ctx, step.Ticket{}, nil
+		}
+	}
+	return r.enterTimed(ctx)
+}
+
+// enterTimed is enter for a call that is timed.
+func (r *Retry) enterTimed(ctx context.Context) (context.Context, step.Ticket, error) {
 	if r.maxDuration > 0 {
 		now := time.Now()
 		c := &call{start: now, began: now, deadline: now.Add(r.maxDuration)}
 		ctx, c.cancel = context.WithDeadline(ctx, c.deadline)
 		return ctx, step.Ticket{P: c}, nil
 	}
-	if _, ok := ctx.Deadline(); ok {
-		return ctx, step.Ticket{N: time.Now().UnixNano()}, nil
-	}
-	return ctx, step.Ticket{}, nil
+	return ctx, step.Ticket{N: time.Now().UnixNano()}, nil
 }
 
 // state returns t's call, making it on the first failure.
@@ -206,8 +226,16 @@ func (r *Retry) state(t *step.Ticket) *call {
 
 // exit ends a call: it gives back what the call holds in the budget and
 // returns its error.
-func (r *Retry) exit(ctx context.Context, t step.Ticket, err error, panicked bool) error {
+func (r *Retry) exit(t step.Ticket, err error, panicked bool) error {
 	r.budget.CallEnd()
+	if t.P == nil && t.N == 0 {
+		return err
+	}
+	return r.exitSlow(t, err, panicked)
+}
+
+// exitSlow is exit for a call that failed once, or is timed.
+func (r *Retry) exitSlow(t step.Ticket, err error, panicked bool) error {
 	c, _ := t.P.(*call)
 	if c == nil {
 		if t.N != 0 && !panicked {
