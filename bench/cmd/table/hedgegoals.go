@@ -32,7 +32,7 @@ func hedgeGoals(scens []*scenario, ours string) []verdict {
 		if s := find("HedgeFirstAnswers"); s != nil && s.lib(ours) != nil && s.lib("timer") != nil && s.lib("bare") != nil {
 			h, tm := diff(s.lib(ours), s.lib("bare")), diff(s.lib("timer"), s.lib("bare"))
 			v.measured, v.met = true, h <= 3*tm
-			v.detail = fmt.Sprintf("%s +%s ns over bare, timer +%s ns: %s× (needs ≤ 3×)", ours, fmtNs(h), fmtNs(tm), fmtGoalRatio(h/tm))
+			v.detail = fmt.Sprintf("%s +%s ns over bare, timer +%s ns: %s (needs ≤ 3×)", ours, fmtNs(h), fmtNs(tm), fmtGoalRatio(h/tm))
 		} else {
 			v.detail = "needs HedgeFirstAnswers/lib=" + ours + ", /lib=timer and /lib=bare"
 		}
