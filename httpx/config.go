@@ -139,8 +139,10 @@ type Config struct {
 	// response or error is returned. The losers' requests are cancelled
 	// and their responses drained (up to 64 KiB, for up to 1s) and closed.
 	// A refusal of the breaker or bulkhead ends the request, as
-	// hedge.DefaultFatal says. It cannot be set with Retry. Hedge.Name
-	// zero: Name. Hedge.Observer nil: Observer. Nil: no hedging.
+	// hedge.DefaultFatal says. With Retry too, the retry is outside: each
+	// of its attempts is hedged, and retried when every copy failed.
+	// Hedge.Name zero: Name. Hedge.Observer nil: Observer. Nil: no
+	// hedging.
 	Hedge *hedge.Config
 
 	// Observer is told of the Transport's own events (EventTimeout when
@@ -164,8 +166,6 @@ func (cfg *Config) validate() error {
 		return fmt.Errorf("httpx: Config.Breaker.MaxKeys must be >= 0, got %d", cfg.Breaker.MaxKeys)
 	case b.MaxConcurrent == 0 && b.MaxWait != 0:
 		return fmt.Errorf("httpx: Config.Bulkhead.MaxWait is %v but Config.Bulkhead.MaxConcurrent is zero (no bulkhead)", b.MaxWait)
-	case cfg.Hedge != nil && cfg.Retry != nil:
-		return fmt.Errorf("httpx: Config.Hedge and Config.Retry cannot both be set")
 	case b.MaxConcurrent == 0 && cfg.BulkheadPerKey:
 		return fmt.Errorf("httpx: Config.BulkheadPerKey is set but Config.Bulkhead.MaxConcurrent is zero (no bulkhead)")
 	}

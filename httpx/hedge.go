@@ -30,6 +30,7 @@ type hedging struct {
 	req   *http.Request // the caller's
 	n     atomic.Int32  // attempts started
 	first atomic.Bool   // req.Body itself went to the base transport
+	again bool          // a retry: every attempt's body comes from GetBody
 }
 
 // attempt sends one copy of the request with ctx. The first attempt sends
@@ -39,7 +40,7 @@ func (hr *hedging) attempt(ctx context.Context) (*call, error) {
 	req := hr.req
 	n := hr.n.Add(1)
 	out := req.WithContext(ctx)
-	if n > 1 && req.Body != nil && req.Body != http.NoBody {
+	if (n > 1 || hr.again) && req.Body != nil && req.Body != http.NoBody {
 		body, err := req.GetBody()
 		if err != nil {
 			return nil, err
@@ -56,7 +57,7 @@ func (hr *hedging) attempt(ctx context.Context) (*call, error) {
 	switch {
 	case !c.sent && out.Body != nil && out.Body != req.Body:
 		out.Body.Close() // a refused hedge's fresh body
-	case c.sent && n == 1:
+	case c.sent && n == 1 && !hr.again:
 		hr.first.Store(true)
 	}
 	if se, ok := err.(*StatusError); ok && se.Outcome != resilience.Failure {
@@ -91,16 +92,46 @@ func (t *Transport) roundTripHedge(req *http.Request) (*http.Response, error) {
 		done()
 		return t.answerError(c, err)
 	}
-	// The chosen attempt's context lives until its body is done.
-	if b := c.resp.Body; b == nil || b == http.NoBody {
-		done()
-	} else if w, ok := b.(io.Writer); ok {
-		c.resp.Body = &rwCancelBody{cancelBody{b, done}, w}
-	} else {
-		c.resp.Body = &cancelBody{b, done}
-	}
+	keepUntilBodyDone(c.resp, done)
 	if se, ok := errors.AsType[*StatusError](err); ok && se.Outcome == resilience.Failure && t.fallback != nil {
 		return t.answerFailure(c, se)
 	}
 	return c.resp, nil
+}
+
+// keepUntilBodyDone makes reading resp's body to the end, or closing it,
+// call done: the chosen attempt's context lives until then.
+func keepUntilBodyDone(resp *http.Response, done context.CancelFunc) {
+	switch b := resp.Body; {
+	case b == nil || b == http.NoBody:
+		done()
+	default:
+		if w, ok := b.(io.Writer); ok {
+			resp.Body = &rwCancelBody{cancelBody{b, done}, w}
+		} else {
+			resp.Body = &cancelBody{b, done}
+		}
+	}
+}
+
+// hedgedAttempt is one attempt of a request under Config.Retry when
+// Config.Hedge is set too: the attempt is itself hedged.
+func (r *retrying) hedgedAttempt(ctx context.Context) error {
+	hr := &hedging{t: r.t, req: r.req.WithContext(ctx), again: r.n > 1}
+	c, done, err := hedge.DoDrop(ctx, r.t.hedge, nil, hr.attempt, hr.drop)
+	if hr.first.Load() {
+		r.sent = true
+	}
+	if c == nil { // GetBody failed
+		done()
+		r.lastErr = err
+		return err
+	}
+	if c.resp != nil {
+		keepUntilBodyDone(c.resp, done)
+	} else {
+		done()
+	}
+	r.last, r.lastErr = c, err
+	return err
 }

@@ -209,10 +209,53 @@ func TestHedgeSendsNonIdempotentRequestsOnce(t *testing.T) {
 	assert.EqualValues(t, 1, s.hits.Load(), "a POST is never hedged")
 }
 
-func TestHedgeAndRetryCannotBothBeSet(t *testing.T) {
-	_, err := httpx.New(httpx.Config{Hedge: &hedge.Config{}, Retry: &retry.Config{}})
-	require.ErrorContains(t, err, "Config.Hedge")
-	_, err = httpx.New(httpx.Config{Hedge: &hedge.Config{MaxHedges: -1}})
+// scripted answers its requests by arrival: 503, then a hang until the
+// client goes away, then 200 with the request's body.
+type scripted struct {
+	hits, cancelled atomic.Int32
+}
+
+func (s *scripted) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	switch s.hits.Add(1) {
+	case 1:
+		w.WriteHeader(http.StatusServiceUnavailable)
+	case 2:
+		<-r.Context().Done()
+		s.cancelled.Add(1)
+	default:
+		w.Write(body)
+	}
+}
+
+// With Retry and Hedge, the retry is outside: a 503 before the delay is
+// retried, and the retry's slow attempt is hedged.
+func TestHedgeInsideRetry(t *testing.T) {
+	s := &scripted{}
+	srv := newServer(t, false, s)
+	obs := &hedgeEvents{}
+	tr := newTransport(t, httpx.Config{Base: srv.base, Observer: obs,
+		Retry: &retry.Config{BaseDelay: time.Millisecond, Budget: hedgeBudget(t)},
+		Hedge: &hedge.Config{Delay: 20 * time.Millisecond, Budget: hedgeBudget(t)}})
+	req, err := http.NewRequestWithContext(testCtx(t), http.MethodPut, srv.URL, strings.NewReader("payload"))
+	require.NoError(t, err)
+	resp, err := (&http.Client{Transport: tr}).Do(req)
+	require.NoError(t, err)
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, "payload", string(b), "the hedge of the retry sent the body from GetBody")
+	srv.CloseClientConnections()
+	srv.Close()
+	assert.EqualValues(t, 3, s.hits.Load())
+	assert.EqualValues(t, 1, s.cancelled.Load())
+	assert.EqualValues(t, 1, obs.n[resilience.EventRetry].Load())
+	assert.EqualValues(t, 1, obs.n[resilience.EventHedgeWon].Load())
+}
+
+func TestHedgeConfigErrorsNameTheField(t *testing.T) {
+	_, err := httpx.New(httpx.Config{Hedge: &hedge.Config{MaxHedges: -1}})
 	require.ErrorContains(t, err, "httpx: Config.Hedge: hedge: Config.MaxHedges")
 }
 
