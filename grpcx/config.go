@@ -117,9 +117,11 @@ type Config struct {
 	// attempts are cancelled. The first attempt fills the caller's reply,
 	// a hedge a fresh message that is copied into it if it wins: replies
 	// must be proto.Message values (others are sent once). Only hedge
-	// methods that may run twice. Streams are never hedged. It cannot be
-	// set with Retry. Hedge.Name zero: Name. Hedge.Observer nil: Observer.
-	// Nil: calls are not hedged.
+	// methods that may run twice. Streams are never hedged. With Retry
+	// too, the retry is outside: each of its attempts is hedged, and
+	// retried when every copy failed (a hedged attempt reads no pushback
+	// trailer). Hedge.Name zero: Name. Hedge.Observer nil: Observer. Nil:
+	// calls are not hedged.
 	Hedge *hedge.Config
 
 	// Observer is told what the policies do: the breakers' and the
@@ -150,8 +152,6 @@ func (cfg *Config) validate() error {
 		return fmt.Errorf("grpcx: set Config.Classifier or Config.Breaker.Classifier, not both")
 	case cfg.Bulkhead.MaxConcurrent == 0 && cfg.Bulkhead.MaxWait != 0:
 		return bad("Bulkhead.MaxWait", "zero when Config.Bulkhead.MaxConcurrent is zero (no bulkhead)", cfg.Bulkhead.MaxWait)
-	case cfg.Hedge != nil && cfg.Retry != nil:
-		return fmt.Errorf("grpcx: Config.Hedge and Config.Retry cannot both be set")
 	case cfg.Breaker.MaxKeys < 0:
 		return bad("Breaker.MaxKeys", "positive (or zero: 1024)", cfg.Breaker.MaxKeys)
 	}

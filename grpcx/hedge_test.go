@@ -26,11 +26,13 @@ func hedgeCfg(t *testing.T, delay time.Duration) *hedge.Config {
 }
 
 // slowThen makes the server's first call wait for its context to end
-// (counting it in cancelled) and the others follow then.
-func slowThen(cancelled *atomic.Int32, then func(context.Context) error) func(context.Context) error {
+// (counting it in cancelled, then closing exited) and the others follow
+// then.
+func slowThen(cancelled *atomic.Int32, exited chan<- struct{}, then func(context.Context) error) func(context.Context) error {
 	var n atomic.Int32
 	return func(ctx context.Context) error {
 		if n.Add(1) == 1 {
+			defer close(exited)
 			select {
 			case <-ctx.Done():
 				cancelled.Add(1)
@@ -40,6 +42,16 @@ func slowThen(cancelled *atomic.Int32, then func(context.Context) error) func(co
 			}
 		}
 		return then(ctx)
+	}
+}
+
+// waitFor waits for ch to be closed, at most callTimeout.
+func waitFor(t *testing.T, ch <-chan struct{}) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-bounded(t).Done():
+		t.Fatal("the server's handler did not return")
 	}
 }
 
@@ -57,7 +69,8 @@ func TestUnaryHedge(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t)
 			var cancelled atomic.Int32
-			h.srv.setCheck(slowThen(&cancelled, tc.then))
+			exited := make(chan struct{})
+			h.srv.setCheck(slowThen(&cancelled, exited, tc.then))
 			rec := &recorder{}
 			ic := mustNew(t, grpcx.Config{Hedge: hedgeCfg(t, 20*time.Millisecond), Observer: rec})
 			client := h.client(t, ic.DialOptions()...)
@@ -76,7 +89,7 @@ func TestUnaryHedge(t *testing.T) {
 			}
 			assert.Equal(t, 2, h.srv.callsTo(checkMethod))
 			assert.Len(t, rec.OfKind(resilience.EventHedgeSent), 1)
-			h.gs.Stop() // waits for the handlers
+			waitFor(t, exited)
 			assert.EqualValues(t, 1, cancelled.Load(), "the server saw the first attempt cancelled")
 		})
 	}
@@ -90,6 +103,37 @@ func TestUnaryHedgeFatal(t *testing.T) {
 	assert.True(t, grpcx.HedgeFatal(errors.Join(resilience.ErrRejected)))
 	_, err := grpcx.New(grpcx.Config{Hedge: &hedge.Config{Delay: -1}})
 	assert.ErrorContains(t, err, "grpcx: Config.Hedge: hedge: Config.Delay")
-	_, err = grpcx.New(grpcx.Config{Hedge: &hedge.Config{}, Retry: &retry.Config{}})
-	assert.ErrorContains(t, err, "Config.Hedge")
+}
+
+// With Retry and Hedge, the retry is outside: an Unavailable before the
+// delay is retried, and the retry's slow attempt is hedged.
+func TestUnaryHedgeInsideRetry(t *testing.T) {
+	h := newHarness(t)
+	var n, cancelled atomic.Int32
+	exited := make(chan struct{})
+	h.srv.setCheck(func(ctx context.Context) error {
+		switch n.Add(1) {
+		case 1:
+			return status.Error(codes.Unavailable, "down")
+		case 2:
+			defer close(exited)
+			<-ctx.Done()
+			cancelled.Add(1)
+			return ctx.Err()
+		}
+		return nil
+	})
+	rec := &recorder{}
+	// A delay far longer than the first answer takes, even on a loaded
+	// machine: the first attempt is not hedged.
+	ic := mustNew(t, grpcx.Config{Retry: retryCfg(t), Hedge: hedgeCfg(t, 200*time.Millisecond), Observer: rec})
+	client := h.client(t, ic.DialOptions()...)
+	resp, err := client.Check(bounded(t), &healthpb.HealthCheckRequest{})
+	require.NoError(t, err)
+	assert.Equal(t, healthpb.HealthCheckResponse_SERVING, resp.GetStatus())
+	assert.Equal(t, 3, h.srv.callsTo(checkMethod))
+	assert.Len(t, rec.OfKind(resilience.EventRetry), 1)
+	assert.Len(t, rec.OfKind(resilience.EventHedgeWon), 1)
+	waitFor(t, exited)
+	assert.EqualValues(t, 1, cancelled.Load())
 }

@@ -50,7 +50,13 @@ func (ic *Interceptors) unary(ctx context.Context, method string, req, reply any
 		if inner != nil {
 			p = b.Wrap(inner)
 		}
-		err = ic.unaryHedge(ctx, p, method, req, reply, cc, invoker, opts)
+		if ic.retry == nil {
+			err = ic.unaryHedge(ctx, p, method, req, reply, cc, invoker, opts)
+			break
+		}
+		err = ic.retry.Execute(ctx, func(ctx context.Context) error {
+			return ic.unaryHedge(ctx, p, method, req, reply, cc, invoker, opts)
+		})
 	case ic.retry != nil:
 		c.policy, c.retried = b, true
 		if inner != nil {

@@ -65,7 +65,8 @@ func quantiles(ds []time.Duration, qs ...float64) []time.Duration {
 
 // TestHedgeCutsTheTailOfARealServer: 2,000 requests to a loopback server
 // whose responses take 200ms 5% of the time and 2ms otherwise, without
-// and with Config.Hedge (the p95 delay up to 20ms, a 20% budget; the test
+// and with Config.Hedge (the p95 delay up to 10ms, two hedges, a 20%
+// budget; the test
 // logs the quantiles side by side and the request counts): the hedged
 // p99 is at most a quarter of the unhedged one, the extra requests stay
 // within the budget, and the server sees the losers' requests cancelled.
@@ -113,10 +114,12 @@ func TestHedgeCutsTheTailOfARealServer(t *testing.T) {
 	budget, err := retry.NewBudget(retry.BudgetConfig{Ratio: ratio, MinConcurrent: workers, MinPerSecond: 1e-9})
 	require.NoError(t, err)
 	obs := &hedgeEvents{}
-	// The p95 delay of a 2ms service with a 20ms ceiling, as one would set
-	// it: on a loaded machine the fast responses' own tail grows, and the
-	// ceiling keeps hedges for the slow ones early.
-	hcfg := &hedge.Config{MaxDelay: 20 * time.Millisecond, Budget: budget}
+	// The p95 delay of a 2ms service with a 10ms ceiling, and up to two
+	// hedges, as one would set them: on a loaded machine (this one is
+	// shared) the fast responses' own tail grows, the ceiling keeps hedges
+	// for the slow ones early, and a second hedge answers for a first one
+	// that the load slowed too.
+	hcfg := &hedge.Config{MaxDelay: 10 * time.Millisecond, MaxHedges: 2, Budget: budget}
 	hedged, hedgedHits, slow, cancelled, slowDone := run(httpx.Config{Hedge: hcfg, Observer: obs})
 
 	qs := []float64{0.5, 0.95, 0.99, 0.999}
@@ -145,17 +148,19 @@ type hedgeEvents struct{ n [256]atomic.Int64 }
 
 func (e *hedgeEvents) Observe(ev resilience.Event) { e.n[ev.Kind].Add(1) }
 
-// slowFirst answers its first request after its context ends (or 5s) and
-// echoes the body of the others at once.
+// slowFirst answers its first request after its context ends (or 5s),
+// then closes exited, and echoes the body of the others at once.
 type slowFirst struct {
 	hits      atomic.Int32
 	cancelled atomic.Int32
 	bodies    chan string
+	exited    chan struct{}
 }
 
 func (s *slowFirst) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	if s.hits.Add(1) == 1 {
+		defer close(s.exited)
 		select {
 		case <-time.After(5 * time.Second):
 		case <-r.Context().Done():
@@ -170,7 +175,7 @@ func (s *slowFirst) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func TestHedgeResendsTheBodyAndReleasesTheLoser(t *testing.T) {
 	for _, proto := range protos {
 		t.Run(proto.name, func(t *testing.T) {
-			s := &slowFirst{bodies: make(chan string, 4)}
+			s := &slowFirst{bodies: make(chan string, 4), exited: make(chan struct{})}
 			srv := newServer(t, proto.h2, s)
 			tr := newTransport(t, httpx.Config{Base: srv.base, Bulkhead: bulkhead.Config{MaxConcurrent: 4},
 				Hedge: &hedge.Config{Delay: 20 * time.Millisecond, Budget: hedgeBudget(t)}})
@@ -183,8 +188,11 @@ func TestHedgeResendsTheBodyAndReleasesTheLoser(t *testing.T) {
 			require.NoError(t, err, "the winner's context lives until its body is read")
 			assert.Len(t, b, 1000)
 			require.NoError(t, resp.Body.Close())
-			srv.CloseClientConnections()
-			srv.Close() // waits for the loser's handler
+			select {
+			case <-s.exited:
+			case <-testCtx(t).Done():
+				t.Fatal("the loser's handler did not return")
+			}
 			assert.EqualValues(t, 2, s.hits.Load())
 			assert.EqualValues(t, 1, s.cancelled.Load(), "the loser's request was cancelled")
 			for _, bh := range tr.Bulkheads() {
@@ -195,7 +203,7 @@ func TestHedgeResendsTheBodyAndReleasesTheLoser(t *testing.T) {
 }
 
 func TestHedgeSendsNonIdempotentRequestsOnce(t *testing.T) {
-	s := &slowFirst{bodies: make(chan string, 4)}
+	s := &slowFirst{bodies: make(chan string, 4), exited: make(chan struct{})}
 	srv := newServer(t, false, s)
 	tr := newTransport(t, httpx.Config{Base: srv.base, Hedge: &hedge.Config{Delay: time.Millisecond, Budget: hedgeBudget(t)}})
 	ctx, cancel := context.WithTimeout(testCtx(t), 100*time.Millisecond)
@@ -236,7 +244,9 @@ func TestHedgeInsideRetry(t *testing.T) {
 	obs := &hedgeEvents{}
 	tr := newTransport(t, httpx.Config{Base: srv.base, Observer: obs,
 		Retry: &retry.Config{BaseDelay: time.Millisecond, Budget: hedgeBudget(t)},
-		Hedge: &hedge.Config{Delay: 20 * time.Millisecond, Budget: hedgeBudget(t)}})
+		// A delay far longer than the 503 takes, even on a loaded machine:
+		// the first attempt is not hedged.
+		Hedge: &hedge.Config{Delay: 200 * time.Millisecond, Budget: hedgeBudget(t)}})
 	req, err := http.NewRequestWithContext(testCtx(t), http.MethodPut, srv.URL, strings.NewReader("payload"))
 	require.NoError(t, err)
 	resp, err := (&http.Client{Transport: tr}).Do(req)
