@@ -76,9 +76,10 @@ type call[T any] struct {
 	v         T     // the chosen result
 	err       error // and error
 	keep      context.CancelFunc
-	panicked  any // a hedge's panic, for the caller
-	cancels   [maxMaxHedges + 1]context.CancelFunc
-	wake      chan struct{} // closed when decided, if the caller waits
+	panicked  any                  // a hedge's panic, for the caller
+	cancel0   context.CancelFunc   // the first attempt's
+	cancels   []context.CancelFunc // the hedges', made when the first is sent; [0] unused
+	wake      chan struct{}        // closed when decided, if the caller waits
 }
 
 // errHedgePanic reports a hedge that panicked with nil (or called
@@ -90,7 +91,7 @@ func run[T any](ctx context.Context, h *Hedge, p resilience.Policy, fn func(cont
 	defer h.budget.CallEnd()
 	actx, cancel := context.WithCancel(ctx)
 	c := &call[T]{h: h, ctx: ctx, p: p, fn: fn, drop: drop, delay: h.Delay()}
-	c.cancels[0] = cancel
+	c.cancel0 = cancel
 	c.mu.Lock() // the timer's callback reads c.timer
 	c.timer = time.AfterFunc(c.delay, c.hedge)
 	c.mu.Unlock()
@@ -103,9 +104,10 @@ func run[T any](ctx context.Context, h *Hedge, p resilience.Policy, fn func(cont
 		if !ok { // fn panicked on this goroutine
 			c.mu.Lock()
 			c.decided = true
-			cs := c.cancels
+			cs := c.cancels // no hedge is sent once decided: cs stays as it is
 			c.mu.Unlock()
 			c.timer.Stop()
+			c.cancel0()
 			for _, f := range cs {
 				if f != nil {
 					f()
@@ -171,10 +173,13 @@ func (c *call[T]) dropValue(v T) {
 func (c *call[T]) decide(i int, v T, err error, keep context.CancelFunc) {
 	c.decided = true
 	c.v, c.err, c.keep = v, err, keep
-	cs := c.cancels
+	cs := c.cancels // no hedge is sent once decided: cs stays as it is
 	wake := c.wake
 	c.mu.Unlock()
 	c.timer.Stop()
+	if i != 0 {
+		c.cancel0()
+	}
 	for j, f := range cs {
 		if j != i && f != nil {
 			f()
@@ -203,6 +208,9 @@ func (c *call[T]) hedge() {
 	c.running++
 	i := c.sent
 	ctx, cancel := context.WithCancel(c.ctx)
+	if c.cancels == nil {
+		c.cancels = make([]context.CancelFunc, c.h.maxHedges+1)
+	}
 	c.cancels[i] = cancel
 	if c.sent < c.h.maxHedges {
 		c.timer.Reset(c.delay)
@@ -254,7 +262,7 @@ func (c *call[T]) hedge() {
 			c.h.observe(resilience.EventHedgeWon, n, 0, nil)
 		}
 	case c.firstBack && c.running == 0: // every attempt has failed
-		first := c.cancels[0]
+		first := c.cancel0
 		c.decide(0, c.first, c.firstErr, first)
 		cancel()
 		c.dropValue(v)
