@@ -67,6 +67,11 @@ const (
 	EventAbandonDone
 	// EventFallback: a fallback answered in place of Err.
 	EventFallback
+	// EventInjected: a fault injector (package inject) delayed a call by
+	// Latency and, when Err is not nil, failed it with Err, on purpose.
+	// It is never a failure of the dependency itself; a breaker that
+	// the injected error reaches still counts it, as it is meant to.
+	EventInjected
 	// EventRetry: a call failed with Err and is retried: attempt number
 	// Attempt starts after a delay of Latency.
 	EventRetry
@@ -101,6 +106,7 @@ var eventKindNames = [...]string{
 	EventAbandon:      "abandon",
 	EventAbandonDone:  "abandon_done",
 	EventFallback:     "fallback",
+	EventInjected:     "injected",
 	EventRetry:        "retry",
 	EventRetryRefused: "retry_refused",
 	EventRetryGiveUp:  "retry_give_up",

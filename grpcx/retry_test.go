@@ -84,7 +84,7 @@ func TestUnaryRetries(t *testing.T) {
 			h := newHarness(t)
 			f := &failFirst{n: 2, err: tc.fail}
 			h.srv.setCheck(f.script)
-			ic := mustNew(t, grpcx.Config{Breaker: breaker.SetConfig{Config: breaker.Config{ConsecutiveFailures: 100}}, Retry: retryCfg(t)})
+			ic := mustNew(t, grpcx.Config{Breaker: breaker.KeyedConfig{Config: breaker.Config{ConsecutiveFailures: 100}}, Retry: retryCfg(t)})
 			client := h.client(t, ic.DialOptions()...)
 			ctx := bounded(t)
 			if tc.bounded > 0 {
@@ -117,7 +117,7 @@ func TestUnaryRetryStopsAtAnOpenBreaker(t *testing.T) {
 	rec := &recorder{}
 	cfg := retryCfg(t)
 	cfg.MaxAttempts = 5
-	ic := mustNew(t, grpcx.Config{Breaker: breaker.SetConfig{Config: breaker.Config{ConsecutiveFailures: 2, OpenTimeout: time.Minute}}, Retry: cfg, Observer: rec})
+	ic := mustNew(t, grpcx.Config{Breaker: breaker.KeyedConfig{Config: breaker.Config{ConsecutiveFailures: 2, OpenTimeout: time.Minute}}, Retry: cfg, Observer: rec})
 	client := h.client(t, ic.DialOptions()...)
 	_, err := client.Check(bounded(t), &healthpb.HealthCheckRequest{})
 	assert.True(t, errors.Is(err, breaker.ErrOpen), "%v", err)

@@ -34,6 +34,11 @@ import (
 // panic is raised again on the caller's goroutine once the first attempt
 // has returned; after that, it crashes the program as in any goroutine.
 //
+// A nil ctx or fn, a nil *Hedge or a zero Hedge (not made by New) is a
+// programming error: Do returns an error matching resilience.ErrMisuse
+// (and resilience.ErrNilContext, ErrNilFunc or ErrNilPolicy) without
+// running fn.
+//
 // Do is a function, not a resilience.Policy, because attempts run at the
 // same time: through a Policy, each attempt would write the one result
 // that resilience.Do keeps, and the caller could read one attempt's value
@@ -86,7 +91,37 @@ type call[T any] struct {
 // runtime.Goexit).
 var errHedgePanic = fmt.Errorf("hedge: a hedge panicked or exited its goroutine")
 
+// Programming errors of Do's caller: the call is not run.
+var (
+	errNilHedge   = fmt.Errorf("hedge: nil *Hedge: %w", resilience.ErrNilPolicy)
+	errZeroHedge  = fmt.Errorf("hedge: zero Hedge (make one with New): %w", resilience.ErrMisuse)
+	errNilContext = fmt.Errorf("hedge: nil context: %w", resilience.ErrNilContext)
+	errNilFunc    = fmt.Errorf("hedge: nil fn: %w", resilience.ErrNilFunc)
+)
+
+func nothing() {}
+
+// check returns the programming error that keeps a call from running, or
+// nil.
+func check[T any](ctx context.Context, h *Hedge, fn func(context.Context) (T, error)) error {
+	switch {
+	case h == nil:
+		return errNilHedge
+	case h.budget == nil:
+		return errZeroHedge
+	case ctx == nil:
+		return errNilContext
+	case fn == nil:
+		return errNilFunc
+	}
+	return nil
+}
+
 func run[T any](ctx context.Context, h *Hedge, p resilience.Policy, fn func(context.Context) (T, error), drop func(T)) (T, context.CancelFunc, error) {
+	if err := check(ctx, h, fn); err != nil {
+		var zero T
+		return zero, nothing, err
+	}
 	h.budget.CallStart()
 	defer h.budget.CallEnd()
 	actx, cancel := context.WithCancel(ctx)

@@ -290,3 +290,32 @@ func TestEachAttemptRunsThroughThePolicy(t *testing.T) {
 		assert.Zero(t, bh.InFlight())
 	})
 }
+
+func TestMisuseIsReportedNotRun(t *testing.T) {
+	h := newHedge(t, hedge.Config{Delay: time.Millisecond})
+	ran := false
+	fn := func(context.Context) (int, error) { ran = true; return 1, nil }
+	var nilCtx context.Context
+	for _, tc := range []struct {
+		name string
+		do   func() error
+		kind error
+	}{
+		{"nil Hedge", func() error { _, err := hedge.Do(t.Context(), nil, nil, fn); return err }, resilience.ErrNilPolicy},
+		{"zero Hedge", func() error { _, err := hedge.Do(t.Context(), new(hedge.Hedge), nil, fn); return err }, resilience.ErrMisuse},
+		{"nil context", func() error { _, err := hedge.Do(nilCtx, h, nil, fn); return err }, resilience.ErrNilContext},
+		{"nil fn", func() error { _, err := hedge.Do[int](t.Context(), h, nil, nil); return err }, resilience.ErrNilFunc},
+		{"nil fn through DoDrop", func() error {
+			_, done, err := hedge.DoDrop[int](t.Context(), h, nil, nil, nil)
+			done()
+			return err
+		}, resilience.ErrNilFunc},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.do()
+			assert.ErrorIs(t, err, tc.kind)
+			assert.ErrorIs(t, err, resilience.ErrMisuse)
+			assert.False(t, ran)
+		})
+	}
+}

@@ -67,10 +67,12 @@ func (hr *hedging) attempt(ctx context.Context) (*call, error) {
 }
 
 // drop releases an attempt that lost: its response body, if any, is
-// drained (bounded) and closed, which gives back its bulkhead slot.
+// closed, after a drain within drain's bounds (its context is cancelled by
+// then, so a body still on its way is cut, not waited for), which gives
+// back its bulkhead slot.
 func (hr *hedging) drop(c *call) {
 	if c != nil && c.resp != nil {
-		drain(c.resp.Body, retryDrainBytes, retryDrainTime)
+		discard(c.resp)
 		c.resp = nil
 	}
 }

@@ -5,18 +5,9 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"time"
 
 	"github.com/go-resilience/resilience"
 	"github.com/go-resilience/resilience/retry"
-)
-
-// Bounds on draining a failed response before the next attempt, so that
-// its connection is reused: a longer body, or one that does not arrive
-// within retryDrainTime, is cut and its connection closed instead.
-const (
-	retryDrainBytes = 64 << 10
-	retryDrainTime  = time.Second
 )
 
 // idempotent are the methods RFC 9110 §9.2.2 calls idempotent: sending one
@@ -89,7 +80,9 @@ type retrying struct {
 
 func (r *retrying) attempt(ctx context.Context) error {
 	if r.last != nil && r.last.resp != nil {
-		drain(r.last.resp.Body, retryDrainBytes, retryDrainTime)
+		// Closing a failure response drains it first (see drain), so
+		// that its connection carries this attempt.
+		closeFailed(r.last.resp)
 		r.last.resp = nil
 	}
 	r.n++
@@ -182,11 +175,14 @@ func (t *Transport) roundTripRetryCtx(ctx context.Context, r *retrying) (*http.R
 	if c == nil { // never attempted: GetBody failed, say
 		return nil, err
 	}
+	if c.resp != nil && c.resp.Request == c.req {
+		c.resp.Request = req // the request the caller sent, not an attempt's copy
+	}
 	c.req = req
 	if c.resp != nil && !errors.Is(err, r.lastErr) && r.lastErr != nil {
 		// The retry ended in a delay (the caller gave up): the last
 		// response was a failure that is no longer anyone's answer.
-		drain(c.resp.Body, retryDrainBytes, retryDrainTime)
+		closeFailed(c.resp)
 		c.resp = nil
 	}
 	if c.resp == nil {
@@ -198,16 +194,11 @@ func (t *Transport) roundTripRetryCtx(ctx context.Context, r *retrying) (*http.R
 	return c.resp, nil
 }
 
-// drain reads up to max bytes of body, for at most d, and closes it, so
-// that the connection under it can carry the next attempt. A body that
-// does not end within those bounds is closed early, which closes its
-// HTTP/1 connection (or resets its HTTP/2 stream).
-func drain(body io.ReadCloser, max int64, d time.Duration) {
-	if body == nil || body == http.NoBody {
-		return
+// closeFailed closes the body of a failed attempt's response: the
+// Transport's body wrapper drains a failure response first, within drain's
+// bounds.
+func closeFailed(resp *http.Response) {
+	if resp.Body != nil {
+		resp.Body.Close()
 	}
-	stop := time.AfterFunc(d, func() { body.Close() })
-	io.CopyN(io.Discard, body, max)
-	stop.Stop()
-	body.Close()
 }

@@ -171,7 +171,7 @@ func TestOpenBreakerStopsRetries(t *testing.T) {
 			rec := &recorder{}
 			c := &http.Client{Transport: newTransport(t, httpx.Config{
 				Base:     s.base,
-				Breaker:  breaker.SetConfig{Config: breaker.Config{ConsecutiveFailures: 2, OpenTimeout: time.Minute}},
+				Breaker:  breaker.KeyedConfig{Config: breaker.Config{ConsecutiveFailures: 2, OpenTimeout: time.Minute}},
 				Retry:    retryConfig(t, 5),
 				Observer: rec,
 			})}
@@ -289,4 +289,28 @@ func TestRetryableRequests(t *testing.T) {
 	r = mk("PUT", io.NopCloser(strings.NewReader("a")))
 	assert.False(t, httpx.Retryable(r), "no GetBody")
 	_ = errors.New
+}
+
+// A retried request's response names the request the caller sent, not the
+// copy an attempt was sent with.
+func TestRetriedResponseNamesTheCallersRequest(t *testing.T) {
+	var n atomic.Int64
+	s := newServer(t, false, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, "ok")
+	}))
+	cfg := retryConfig(t, 3)
+	cfg.MaxDuration = 5 * time.Second
+	tr := newTransport(t, httpx.Config{Base: s.base, Breaker: neverTrip, Retry: cfg})
+	req, err := http.NewRequestWithContext(testCtx(t), http.MethodGet, s.URL, nil)
+	require.NoError(t, err)
+	resp, err := tr.RoundTrip(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.EqualValues(t, 2, n.Load())
+	assert.Same(t, req, resp.Request)
 }

@@ -4,6 +4,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/go-resilience/resilience/bulkhead"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -37,6 +38,9 @@ type Collector struct {
 	inFlight    *prometheus.Desc
 	wait        *prometheus.Desc
 	fallbacks   *prometheus.Desc
+	inject      injectDescs
+	capacity    *prometheus.Desc
+	waiting     *prometheus.Desc
 	retry       retryDescs
 	hedge       hedgeDescs
 
@@ -44,6 +48,11 @@ type Collector struct {
 	// under mu when a pair is added or forgotten.
 	index atomic.Pointer[index]
 	mu    sync.Mutex
+
+	// Bulkheads read at each Collect (WatchBulkheads, WatchSource).
+	wmu     sync.Mutex
+	watched []*bulkhead.Bulkhead
+	sources []Source
 }
 
 // New returns a Collector configured by cfg, or an error naming the first
@@ -81,7 +90,12 @@ func New(cfg Config) (*Collector, error) {
 			"Time callers waited for a bulkhead slot, for callers that waited and got one."),
 		fallbacks: desc("fallbacks_total",
 			"Errors a fallback answered with a substitute."),
+		capacity: desc("bulkhead_capacity",
+			"Slots of a watched bulkhead (its MaxConcurrent)."),
+		waiting: desc("bulkhead_waiting",
+			"Callers waiting for a slot of a watched bulkhead."),
 	}
+	c.inject = newInjectDescs(desc)
 	c.retry = newRetryDescs(desc)
 	c.hedge = newHedgeDescs(desc)
 	c.index.Store(&index{byPair: map[pair]*series{}})
@@ -95,9 +109,10 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		return
 	}
 	for _, d := range []*prometheus.Desc{c.state, c.transitions, c.calls, c.duration, c.rejections,
-		c.timeouts, c.abandoned, c.inFlight, c.wait, c.fallbacks} {
+		c.timeouts, c.abandoned, c.inFlight, c.wait, c.fallbacks, c.capacity, c.waiting} {
 		ch <- d
 	}
+	c.inject.describe(ch)
 	for _, d := range c.retry.all() {
 		ch <- d
 	}
@@ -116,6 +131,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	for _, s := range c.index.Load().all {
 		s.collect(c, ch)
 	}
+	c.collectWatched(ch)
 }
 
 // Forget deletes every series of the pair (policy, key), for a policy that

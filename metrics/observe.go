@@ -25,6 +25,8 @@ import (
 //   - EventWait: bulkhead_wait_seconds.
 //   - EventAbandon, EventAbandonDone: abandoned_in_flight up and down.
 //   - EventFallback: fallbacks_total.
+//   - EventInjected: injected_faults_total; injected_errors_total when
+//     Err is set; injected_delay_seconds_total adds Latency.
 //   - EventRetry, EventRetryRefused, EventRetryGiveUp: retries_total,
 //     retry_budget_refusals_total, retry_give_ups_total.
 //   - EventHedgeSent, EventHedgeWon, EventHedgeRefused: hedges_total,
@@ -38,6 +40,10 @@ func (c *Collector) Observe(ev resilience.Event) {
 	}
 	if c != nil && isHedgeEvent(ev.Kind) {
 		c.lookup(ev.Policy, ev.Key).observeHedge(ev.Kind)
+		return
+	}
+	if ev.Kind == resilience.EventInjected {
+		c.observeInjected(ev)
 		return
 	}
 	if c == nil || ev.Kind == 0 || ev.Kind > resilience.EventFallback {

@@ -75,6 +75,8 @@ type series struct {
 	abandonSeen atomic.Bool
 	abandoned   atomic.Int64
 
+	// Fault injectors.
+	injected injectCounts
 	// Retries.
 	retry retryCounts
 
@@ -295,6 +297,7 @@ func (s *series) collect(c *Collector, ch chan<- prometheus.Metric) {
 	if s.abandonSeen.Load() {
 		send(c.abandoned, prometheus.GaugeValue, float64(s.abandoned.Load()))
 	}
+	s.injected.collect(c, s, ch)
 	s.collectRetry(c, send)
 	s.collectHedge(c, send)
 }

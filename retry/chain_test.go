@@ -167,3 +167,30 @@ func TestPanicThroughDoGivesBackBulkheadAndBudget(t *testing.T) {
 	assert.Zero(t, calls)
 	assert.Zero(t, extra)
 }
+
+func TestMisuseIsAnErrorNotAPanic(t *testing.T) {
+	call := func(context.Context) error { return nil }
+	r, err := retry.New(retry.Config{})
+	require.NoError(t, err)
+	var nilRetry *retry.Retry
+	var nilCtx context.Context // a nil context, the misuse under test
+	for _, tc := range []struct {
+		name string
+		run  func() error
+		also error
+	}{
+		{"zero Retry", func() error { return new(retry.Retry).Execute(context.Background(), call) }, resilience.ErrMisuse},
+		{"nil *Retry", func() error { return nilRetry.Execute(context.Background(), call) }, resilience.ErrNilPolicy},
+		{"nil context", func() error { return r.Execute(nilCtx, call) }, resilience.ErrNilContext},
+		{"nil call", func() error { return r.Execute(context.Background(), nil) }, resilience.ErrNilFunc},
+		{"zero Retry in a Chain", func() error {
+			return resilience.Chain(new(retry.Retry)).Execute(context.Background(), call)
+		}, resilience.ErrMisuse},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.run()
+			assert.ErrorIs(t, err, resilience.ErrMisuse)
+			assert.ErrorIs(t, err, tc.also)
+		})
+	}
+}

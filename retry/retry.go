@@ -2,6 +2,7 @@ package retry
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"sync/atomic"
@@ -99,8 +100,33 @@ func (r *Retry) Estimate() time.Duration { return time.Duration(r.estimate.Load(
 // another attempt. Each attempt gets ctx (with MaxDuration's deadline when
 // that is set); call must honour it. A panic in call reaches the caller of
 // Execute unchanged, after the policy has given back what it held.
+//
+// A nil ctx or call, a nil *Retry or a zero Retry (not made by New) is a
+// programming error: Execute returns an error matching
+// resilience.ErrMisuse (and resilience.ErrNilContext, ErrNilFunc or
+// ErrNilPolicy) without running call.
 func (r *Retry) Execute(ctx context.Context, call func(context.Context) error) error {
 	return r.execute(ctx, nil, call)
+}
+
+// Programming errors of the policy's user (see Execute).
+var (
+	errNilRetry   = fmt.Errorf("retry: nil *Retry: %w", resilience.ErrNilPolicy)
+	errZeroRetry  = fmt.Errorf("retry: zero Retry (make one with New): %w", resilience.ErrMisuse)
+	errNilContext = fmt.Errorf("retry: nil context: %w", resilience.ErrNilContext)
+	errNilCall    = fmt.Errorf("retry: nil call: %w", resilience.ErrNilFunc)
+)
+
+// check returns the programming error that keeps r from running any call,
+// or nil.
+func (r *Retry) check() error {
+	switch {
+	case r == nil:
+		return errNilRetry
+	case r.budget == nil:
+		return errZeroRetry
+	}
+	return nil
 }
 
 // Wrap returns a Policy that runs next under the retry: each attempt runs
@@ -123,6 +149,10 @@ type wrapped struct {
 func (w *wrapped) Execute(ctx context.Context, call func(context.Context) error) error {
 	return w.r.execute(ctx, w.next, call)
 }
+
+// Check reports a retry policy that cannot run any call, for
+// resilience.Chain.
+func (w *wrapped) Check() error { return w.r.check() }
 
 // Enter and Exit repeat the fast paths of enter and exit, to save a call
 // on every call through resilience.Do.
@@ -151,6 +181,15 @@ func (w *wrapped) Exit(_, _ context.Context, t step.Ticket, err error, panicked 
 }
 
 func (r *Retry) execute(ctx context.Context, next resilience.Policy, call func(context.Context) error) error {
+	if r == nil || r.budget == nil || ctx == nil || call == nil {
+		if err := r.check(); err != nil {
+			return err
+		}
+		if ctx == nil {
+			return errNilContext
+		}
+		return errNilCall
+	}
 	inner, t, _ := r.enter(ctx)
 	exited := false
 	defer func() {

@@ -110,7 +110,7 @@ func newProtected(p policy, obs resilience.Observer, upstreamURL string) (*clien
 			Retryable:   retryAnswers,
 			Budget:      budget,
 		},
-		Breaker: breaker.SetConfig{Config: breaker.Config{
+		Breaker: breaker.KeyedConfig{Config: breaker.Config{
 			FailureRate:     p.FailureRate,
 			MinCalls:        10,
 			Window:          p.Window,

@@ -36,6 +36,15 @@ type Ticket struct {
 	N int64
 }
 
+// A Checker is a Layer (the value a policy's Wrap returns) that can tell
+// at composition that its policy cannot run any call: the zero value of a
+// policy type, made without its constructor. resilience.Chain asks it once,
+// and a chain with such an element refuses every call with the error
+// Check returns (one matching resilience.ErrMisuse).
+type Checker interface {
+	Check() error
+}
+
 // A Repeater is a Layer that may run what is inside it more than once (a
 // retry). After what ran inside returned a non-nil err without panicking,
 // the runner calls Again before Exit, with the Ticket Enter (or the last
