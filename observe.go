@@ -38,6 +38,8 @@ type Event struct {
 	// From and To are the states of an EventStateChange: "closed", "open",
 	// "half-open", or "forced-open", "forced-closed".
 	From, To string
+	// Limit is the new concurrency limit of an EventLimitChange.
+	Limit int
 	// Attempt is the number of the attempt an EventRetry or
 	// EventRetryRefused is about (2 for the first retry), or the attempts
 	// made when an EventRetryGiveUp is reported.
@@ -72,6 +74,9 @@ const (
 	// It is never a failure of the dependency itself; a breaker that
 	// the injected error reaches still counts it, as it is meant to.
 	EventInjected
+	// EventLimitChange: an adaptive limiter changed its concurrency limit
+	// to Limit.
+	EventLimitChange
 	// EventRetry: a call failed with Err and is retried: attempt number
 	// Attempt starts after a delay of Latency.
 	EventRetry
@@ -107,6 +112,7 @@ var eventKindNames = [...]string{
 	EventAbandonDone:  "abandon_done",
 	EventFallback:     "fallback",
 	EventInjected:     "injected",
+	EventLimitChange:  "limit_change",
 	EventRetry:        "retry",
 	EventRetryRefused: "retry_refused",
 	EventRetryGiveUp:  "retry_give_up",

@@ -41,6 +41,7 @@ type Collector struct {
 	inject      injectDescs
 	capacity    *prometheus.Desc
 	waiting     *prometheus.Desc
+	adaptive    adaptiveDescs
 	retry       retryDescs
 	hedge       hedgeDescs
 
@@ -96,6 +97,7 @@ func New(cfg Config) (*Collector, error) {
 			"Callers waiting for a slot of a watched bulkhead."),
 	}
 	c.inject = newInjectDescs(desc)
+	c.adaptive = newAdaptiveDescs(desc)
 	c.retry = newRetryDescs(desc)
 	c.hedge = newHedgeDescs(desc)
 	c.index.Store(&index{byPair: map[pair]*series{}})
@@ -113,6 +115,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		ch <- d
 	}
 	c.inject.describe(ch)
+	c.adaptive.describe(ch)
 	for _, d := range c.retry.all() {
 		ch <- d
 	}

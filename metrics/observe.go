@@ -27,6 +27,7 @@ import (
 //   - EventFallback: fallbacks_total.
 //   - EventInjected: injected_faults_total; injected_errors_total when
 //     Err is set; injected_delay_seconds_total adds Latency.
+//   - EventLimitChange: adaptive_limit (see adaptive.go).
 //   - EventRetry, EventRetryRefused, EventRetryGiveUp: retries_total,
 //     retry_budget_refusals_total, retry_give_ups_total.
 //   - EventHedgeSent, EventHedgeWon, EventHedgeRefused: hedges_total,
@@ -46,7 +47,7 @@ func (c *Collector) Observe(ev resilience.Event) {
 		c.observeInjected(ev)
 		return
 	}
-	if c == nil || ev.Kind == 0 || ev.Kind > resilience.EventFallback {
+	if c == nil || ev.Kind == 0 || ev.Kind > resilience.EventLimitChange {
 		return
 	}
 	s := c.lookup(ev.Policy, ev.Key)
@@ -81,5 +82,7 @@ func (c *Collector) Observe(ev resilience.Event) {
 		s.abandoned.Add(-1)
 	case resilience.EventFallback:
 		s.fallbacks.Add(1)
+	case resilience.EventLimitChange:
+		s.limitChanged(ev.Limit)
 	}
 }
