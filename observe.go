@@ -96,6 +96,16 @@ const (
 	// before the deadline, or a retry-after hint asked for too long); it
 	// returns Err.
 	EventRetryGiveUp
+	// EventHedgeSent: a call's attempts had all run for Latency (the
+	// hedge delay) without an answer, and attempt number Attempt (2 for
+	// the first hedge) was sent alongside them.
+	EventHedgeSent
+	// EventHedgeWon: attempt number Attempt, a hedge, answered first; the
+	// others were cancelled.
+	EventHedgeWon
+	// EventHedgeRefused: the budget refused attempt number Attempt, a
+	// hedge; the call runs on with the attempts it has.
+	EventHedgeRefused
 )
 
 var eventKindNames = [...]string{
@@ -116,6 +126,9 @@ var eventKindNames = [...]string{
 	EventRetry:        "retry",
 	EventRetryRefused: "retry_refused",
 	EventRetryGiveUp:  "retry_give_up",
+	EventHedgeSent:    "hedge_sent",
+	EventHedgeWon:     "hedge_won",
+	EventHedgeRefused: "hedge_refused",
 }
 
 func (k EventKind) String() string {

@@ -8,6 +8,7 @@ import (
 	"github.com/go-resilience/resilience"
 	"github.com/go-resilience/resilience/breaker"
 	"github.com/go-resilience/resilience/bulkhead"
+	"github.com/go-resilience/resilience/hedge"
 	"github.com/go-resilience/resilience/retry"
 )
 
@@ -105,6 +106,23 @@ type Config struct {
 	// grpc.WithDisableRetry(). Retry.Name zero: Name. Retry.Observer nil:
 	// Observer. Nil: calls are not retried.
 	Retry *retry.Config
+
+	// Hedge, when set, hedges unary calls under a hedge.Hedge made from
+	// it, as gRPC's hedgingPolicy would (grpc-go implements none):
+	// Hedge.Delay is its hedgingDelay (zero: a percentile of recent
+	// latencies), Hedge.MaxHedges+1 its maxAttempts, and the errors
+	// Hedge.Fatal calls not fatal its nonFatalStatusCodes (nil Fatal:
+	// HedgeFatal). Each attempt passes the breaker and the bulkhead and
+	// gets its own Timeout; the first good answer wins and the other
+	// attempts are cancelled. The first attempt fills the caller's reply,
+	// a hedge a fresh message that is copied into it if it wins: replies
+	// must be proto.Message values (others are sent once). Only hedge
+	// methods that may run twice. Streams are never hedged. With Retry
+	// too, the retry is outside: each of its attempts is hedged, and
+	// retried when every copy failed (a hedged attempt reads no pushback
+	// trailer). Hedge.Name zero: Name. Hedge.Observer nil: Observer. Nil:
+	// calls are not hedged.
+	Hedge *hedge.Config
 
 	// Observer is told what the policies do: the breakers' and the
 	// bulkheads' Events, an EventTimeout when a unary call outlives Timeout

@@ -10,6 +10,7 @@ import (
 	"github.com/go-resilience/resilience"
 	"github.com/go-resilience/resilience/breaker"
 	"github.com/go-resilience/resilience/bulkhead"
+	"github.com/go-resilience/resilience/hedge"
 	"github.com/go-resilience/resilience/retry"
 	"github.com/go-resilience/resilience/timeout"
 	"google.golang.org/grpc"
@@ -35,6 +36,7 @@ type Interceptors struct {
 	obs           resilience.Observer
 	calls         sync.Pool    // of *unaryCall
 	retry         *retry.Retry // nil: unary calls are not retried
+	hedge         *hedge.Hedge // nil: unary calls are not hedged
 }
 
 // New returns Interceptors configured by cfg, or an error naming the first
@@ -67,7 +69,14 @@ func New(cfg Config) (*Interceptors, error) {
 			return nil, fmt.Errorf("grpcx: Config.Retry: %w", err)
 		}
 	}
+	var hg *hedge.Hedge
+	if cfg.Hedge != nil {
+		if hg, err = newHedge(cfg); err != nil {
+			return nil, fmt.Errorf("grpcx: Config.Hedge: %w", err)
+		}
+	}
 	return &Interceptors{
+		hedge:         hg,
 		retry:         rt,
 		name:          cfg.Name,
 		key:           cfg.Key,

@@ -23,6 +23,9 @@ import (
 //   - the breaker records the call's outcome, as Config.Classifier says;
 //   - with Config.Retry, a failed call is sent again, each attempt
 //     through the breaker, the bulkhead and its own timeout;
+//   - with Config.Hedge, a slow call is sent again alongside itself, each
+//     attempt through the breaker, the bulkhead and its own timeout, and
+//     the first good answer wins;
 //   - a failed or refused call is offered to Config.UnaryFallback, unless
 //     the caller's own context is done.
 //
@@ -43,6 +46,18 @@ func (ic *Interceptors) unary(ctx context.Context, method string, req, reply any
 	c.method, c.req, c.reply, c.cc, c.invoker, c.opts = method, req, reply, cc, invoker, opts
 	var err error
 	switch inner := ic.lanes.get(key).inner; {
+	case ic.hedge != nil:
+		var p resilience.Policy = b
+		if inner != nil {
+			p = b.Wrap(inner)
+		}
+		if ic.retry == nil {
+			err = ic.unaryHedge(ctx, p, method, req, reply, cc, invoker, opts)
+			break
+		}
+		err = ic.retry.Execute(ctx, func(ctx context.Context) error {
+			return ic.unaryHedge(ctx, p, method, req, reply, cc, invoker, opts)
+		})
 	case ic.retry != nil:
 		c.policy, c.retried = b, true
 		if inner != nil {

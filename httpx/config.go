@@ -8,6 +8,7 @@ import (
 	"github.com/go-resilience/resilience"
 	"github.com/go-resilience/resilience/breaker"
 	"github.com/go-resilience/resilience/bulkhead"
+	"github.com/go-resilience/resilience/hedge"
 	"github.com/go-resilience/resilience/retry"
 )
 
@@ -136,6 +137,23 @@ type Config struct {
 	// 429 or 503 sets the delay before the next attempt. Retry.Name zero:
 	// Name. Retry.Observer nil: Observer. Nil: a request is sent once.
 	Retry *retry.Config
+
+	// Hedge, when set, sends a slow request again under a hedge.Hedge
+	// made from it, and keeps the first good response: only requests that
+	// may be sent twice (see Retryable), the copies with a body from
+	// req.GetBody. Each attempt passes the breaker and the bulkhead and
+	// gets its own Timeout. A response that is not a Failure (as Classify
+	// says) answers at once, whatever its status; after a Failure, the
+	// other attempts may still answer; when all fail, the first attempt's
+	// response or error is returned. The losers' requests are cancelled
+	// and their responses closed (their contexts done, nothing more is
+	// read from them), which gives back their bulkhead slots. A refusal
+	// of the breaker or bulkhead ends the request, as hedge.DefaultFatal
+	// says. With Retry too, the retry is outside: each
+	// of its attempts is hedged, and retried when every copy failed.
+	// Hedge.Name zero: Name. Hedge.Observer nil: Observer. Nil: no
+	// hedging.
+	Hedge *hedge.Config
 
 	// Observer is told of the Transport's own events (EventTimeout when
 	// Timeout cut a request, EventFallback when Fallback answered, with Key

@@ -86,6 +86,9 @@ func (r *retrying) attempt(ctx context.Context) error {
 		r.last.resp = nil
 	}
 	r.n++
+	if r.t.hedge != nil {
+		return r.hedgedAttempt(ctx)
+	}
 	out := r.req
 	if ctx != r.req.Context() || r.n > 1 {
 		out = r.req.WithContext(ctx)

@@ -12,6 +12,7 @@ import (
 	"github.com/go-resilience/resilience/breaker"
 	"github.com/go-resilience/resilience/bulkhead"
 	"github.com/go-resilience/resilience/fallback"
+	"github.com/go-resilience/resilience/hedge"
 	"github.com/go-resilience/resilience/retry"
 )
 
@@ -42,6 +43,7 @@ type Transport struct {
 	obs        resilience.Observer
 	retry      *retry.Retry  // nil: no retries
 	retryMax   time.Duration // Config.Retry.MaxDuration
+	hedge      *hedge.Hedge  // nil: no hedging
 }
 
 var _ http.RoundTripper = (*Transport)(nil)
@@ -126,6 +128,13 @@ func New(cfg Config) (*Transport, error) {
 		}
 		t.retry = r
 	}
+	if cfg.Hedge != nil {
+		h, err := t.newHedge(*cfg.Hedge)
+		if err != nil {
+			return nil, fmt.Errorf("httpx: Config.Hedge: %w", err)
+		}
+		t.hedge = h
+	}
 	return t, nil
 }
 
@@ -198,6 +207,9 @@ func (t *Transport) CloseIdleConnections() {
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if t.retry != nil && Retryable(req) {
 		return t.roundTripRetry(req)
+	}
+	if t.hedge != nil && Retryable(req) {
+		return t.roundTripHedge(req)
 	}
 	c := newCall(t, req)
 	returned := false

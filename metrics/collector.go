@@ -44,6 +44,7 @@ type Collector struct {
 	waiting     *prometheus.Desc
 	adaptive    adaptiveDescs
 	retry       retryDescs
+	hedge       hedgeDescs
 
 	// index is read without a lock on every Event and replaced, copied,
 	// under mu when a pair is added or forgotten.
@@ -100,6 +101,7 @@ func New(cfg Config) (*Collector, error) {
 	c.adaptive = newAdaptiveDescs(desc)
 	c.server = newServerDescs(desc)
 	c.retry = newRetryDescs(desc)
+	c.hedge = newHedgeDescs(desc)
 	c.index.Store(&index{byPair: map[pair]*series{}})
 	return c, nil
 }
@@ -118,6 +120,9 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	c.adaptive.describe(ch)
 	c.server.describe(ch)
 	for _, d := range c.retry.all() {
+		ch <- d
+	}
+	for _, d := range c.hedge.all() {
 		ch <- d
 	}
 }

@@ -44,6 +44,9 @@
 //	resilience_injected_faults_total{policy,key}            counter: faults made on purpose (package inject)
 //	resilience_injected_errors_total{policy,key}            counter: injected faults that failed the call
 //	resilience_injected_delay_seconds_total{policy,key}     counter: latency added on purpose
+//	resilience_hedges_total{policy,key}                     counter: extra attempts sent
+//	resilience_hedge_wins_total{policy,key}                 counter
+//	resilience_hedge_budget_refusals_total{policy,key}      counter
 //	resilience_bulkhead_capacity{policy,key}                gauge: MaxConcurrent, of watched bulkheads
 //	resilience_bulkhead_waiting{policy,key}                 gauge: callers waiting, of watched bulkheads
 //

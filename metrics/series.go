@@ -84,6 +84,9 @@ type series struct {
 	server serverCounts
 	// Retries.
 	retry retryCounts
+
+	// Hedges.
+	hedge hedgeCounts
 }
 
 // lookup returns the series of (policy, key), creating it on first use.
@@ -303,4 +306,5 @@ func (s *series) collect(c *Collector, ch chan<- prometheus.Metric) {
 	s.collectAdaptive(c, send)
 	s.server.collect(c, s, ch)
 	s.collectRetry(c, send)
+	s.collectHedge(c, send)
 }
