@@ -41,6 +41,10 @@ type Event struct {
 	From, To string
 	// Limit is the new concurrency limit of an EventLimitChange.
 	Limit int
+	// Attempt is the number of the attempt an EventRetry or
+	// EventRetryRefused is about (2 for the first retry), or the attempts
+	// made when an EventRetryGiveUp is reported.
+	Attempt int
 	// Ctx is the context of the call the event is about, as the caller
 	// passed it to the policy, so that an Observer can find the call's
 	// trace span in it (package otelx does). A breaker's transition
@@ -91,23 +95,50 @@ const (
 	// once; Err is the refusal (the Policy's, or the adapter's own for a
 	// short deadline or a standing queue).
 	EventShed
+	// EventRetry: a call failed with Err and is retried: attempt number
+	// Attempt starts after a delay of Latency.
+	EventRetry
+	// EventRetryRefused: the retry budget refused attempt number Attempt;
+	// the call returns Err, its last error.
+	EventRetryRefused
+	// EventRetryGiveUp: a call stopped retrying a retryable error after
+	// Attempt attempts (all allowed were made, the next could not finish
+	// before the deadline, or a retry-after hint asked for too long); it
+	// returns Err.
+	EventRetryGiveUp
+	// EventHedgeSent: a call's attempts had all run for Latency (the
+	// hedge delay) without an answer, and attempt number Attempt (2 for
+	// the first hedge) was sent alongside them.
+	EventHedgeSent
+	// EventHedgeWon: attempt number Attempt, a hedge, answered first; the
+	// others were cancelled.
+	EventHedgeWon
+	// EventHedgeRefused: the budget refused attempt number Attempt, a
+	// hedge; the call runs on with the attempts it has.
+	EventHedgeRefused
 )
 
 var eventKindNames = [...]string{
-	EventCall:        "call",
-	EventRejected:    "rejected",
-	EventTimeout:     "timeout",
-	EventStateChange: "state_change",
-	EventAcquire:     "acquire",
-	EventRelease:     "release",
-	EventWait:        "wait",
-	EventAbandon:     "abandon",
-	EventAbandonDone: "abandon_done",
-	EventFallback:    "fallback",
-	EventInjected:    "injected",
-	EventLimitChange: "limit_change",
-	EventAdmitted:    "admitted",
-	EventShed:        "shed",
+	EventCall:         "call",
+	EventRejected:     "rejected",
+	EventTimeout:      "timeout",
+	EventStateChange:  "state_change",
+	EventAcquire:      "acquire",
+	EventRelease:      "release",
+	EventWait:         "wait",
+	EventAbandon:      "abandon",
+	EventAbandonDone:  "abandon_done",
+	EventFallback:     "fallback",
+	EventInjected:     "injected",
+	EventLimitChange:  "limit_change",
+	EventAdmitted:     "admitted",
+	EventShed:         "shed",
+	EventRetry:        "retry",
+	EventRetryRefused: "retry_refused",
+	EventRetryGiveUp:  "retry_give_up",
+	EventHedgeSent:    "hedge_sent",
+	EventHedgeWon:     "hedge_won",
+	EventHedgeRefused: "hedge_refused",
 }
 
 func (k EventKind) String() string {

@@ -20,6 +20,21 @@
 // (retries, say) before these to have them see refusals, or after to have
 // them run once per call let through.
 //
+// # Retries
+//
+// With Config.Retry a unary call that failed with Unavailable (or with
+// ResourceExhausted and a grpc-retry-pushback-ms trailer) is sent again
+// under a retry.Retry: backoff with jitter, the server's pushback as the
+// next delay (a negative one ends the retries), never past the caller's
+// deadline, and a retry budget. Each attempt passes the breaker (an open
+// breaker ends the retries at once) and the bulkhead again and gets its
+// own Config.Timeout. Streams are not retried. gRPC has retries of its own,
+// configured by a retryPolicy in the service config; the two must not be
+// stacked (each of our attempts would be retried by gRPC too), so
+// DialOptions adds grpc.WithDisableRetry() when Config.Retry is set. Keep
+// gRPC's instead, and leave Config.Retry nil, when the server's owners
+// manage retries through the service config.
+//
 // # Keys
 //
 // Each call has a key, the full method name ("/pkg.Service/Method") unless

@@ -118,6 +118,21 @@
 // CloseIdleConnections reaches the base transport's, so
 // http.Client.CloseIdleConnections works through it.
 //
+// # Retries
+//
+// With Config.Retry a request that may be sent twice (Retryable: an
+// idempotent method, or an Idempotency-Key header, and a body GetBody can
+// give again; a POST without a key never is) is sent again after a
+// transport error, a timeout or a failure response, under a retry.Retry:
+// backoff with jitter, a Retry-After on a 429 or 503 as the next delay,
+// never past the request's deadline, and a retry budget. The retry is the
+// outermost layer: each attempt passes the breaker (an open breaker ends
+// the retries at once, and the server sees nothing while it is open) and
+// the bulkhead again, and gets its own Config.Timeout; Retry.MaxDuration,
+// when set, bounds the whole request, body included. Before each new
+// attempt the failed response's body is closed, which drains it first
+// (see "The response body"), so its connection carries the next attempt.
+//
 // # Observing
 //
 // Breakers() returns the breaker.Set, for health checks (Range, State,

@@ -43,6 +43,8 @@ type Collector struct {
 	capacity    *prometheus.Desc
 	waiting     *prometheus.Desc
 	adaptive    adaptiveDescs
+	retry       retryDescs
+	hedge       hedgeDescs
 
 	// index is read without a lock on every Event and replaced, copied,
 	// under mu when a pair is added or forgotten.
@@ -98,6 +100,8 @@ func New(cfg Config) (*Collector, error) {
 	c.inject = newInjectDescs(desc)
 	c.adaptive = newAdaptiveDescs(desc)
 	c.server = newServerDescs(desc)
+	c.retry = newRetryDescs(desc)
+	c.hedge = newHedgeDescs(desc)
 	c.index.Store(&index{byPair: map[pair]*series{}})
 	return c, nil
 }
@@ -115,6 +119,12 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	c.inject.describe(ch)
 	c.adaptive.describe(ch)
 	c.server.describe(ch)
+	for _, d := range c.retry.all() {
+		ch <- d
+	}
+	for _, d := range c.hedge.all() {
+		ch <- d
+	}
 }
 
 // Collect sends the current value of every series. It implements

@@ -32,9 +32,21 @@ import (
 //     observes Latency.
 //   - EventShed: server_shed_total by reason (overload, rate_limit,
 //     deadline, queue).
+//   - EventRetry, EventRetryRefused, EventRetryGiveUp: retries_total,
+//     retry_budget_refusals_total, retry_give_ups_total.
+//   - EventHedgeSent, EventHedgeWon, EventHedgeRefused: hedges_total,
+//     hedge_wins_total, hedge_budget_refusals_total.
 //
 // Events of other kinds are ignored.
 func (c *Collector) Observe(ev resilience.Event) {
+	if c != nil && isRetryEvent(ev.Kind) {
+		c.lookup(ev.Policy, ev.Key).observeRetry(ev.Kind)
+		return
+	}
+	if c != nil && isHedgeEvent(ev.Kind) {
+		c.lookup(ev.Policy, ev.Key).observeHedge(ev.Kind)
+		return
+	}
 	if ev.Kind == resilience.EventInjected {
 		c.observeInjected(ev)
 		return

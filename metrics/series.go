@@ -82,6 +82,11 @@ type series struct {
 
 	// Server-side adapters.
 	server serverCounts
+	// Retries.
+	retry retryCounts
+
+	// Hedges.
+	hedge hedgeCounts
 }
 
 // lookup returns the series of (policy, key), creating it on first use.
@@ -300,4 +305,6 @@ func (s *series) collect(c *Collector, ch chan<- prometheus.Metric) {
 	s.injected.collect(c, s, ch)
 	s.collectAdaptive(c, send)
 	s.server.collect(c, s, ch)
+	s.collectRetry(c, send)
+	s.collectHedge(c, send)
 }

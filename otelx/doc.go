@@ -39,7 +39,14 @@
 //	resilience.abandoned               the call was left running past its deadline
 //	resilience.fallback                a fallback answered: error.type is the class of the error it answered
 //	resilience.injected                a fault was injected: resilience.delay seconds, error.type when it failed the call
-//	resilience.limit_change            an adaptive limiter moved its limit to resilience.limit
+//	resilience.retry                   attempt resilience.attempt starts after resilience.delay seconds;
+//	                                   error.type is the class of the error retried
+//	resilience.retry.refused           the retry budget refused attempt resilience.attempt (status Error)
+//	resilience.retry.give_up           the call stopped retrying after resilience.attempt attempts (status Error)
+//	resilience.hedge.sent              attempt resilience.attempt sent after resilience.delay seconds
+//	resilience.hedge.won               attempt resilience.attempt, a hedge, answered first
+//	resilience.hedge.refused           the budget refused hedge resilience.attempt
+//	resilience.limit_change an adaptive limiter moved its limit to resilience.limit
 //	resilience.shed                    a server-side adapter refused the request: error.type is why
 //	                                   (overload, rate_limit, deadline, queue)
 //
@@ -102,7 +109,13 @@
 //	resilience_injected_delay_seconds_total    resilience.injected.delay            Counter, s
 //	resilience_bulkhead_capacity               resilience.bulkhead.capacity         Gauge (WatchBulkheads)
 //	resilience_bulkhead_waiting                resilience.bulkhead.waiting          Gauge (WatchBulkheads)
-//	resilience_adaptive_limit                  resilience.adaptive.limit            Gauge
+//	resilience_retries_total                   resilience.retries                   Counter
+//	resilience_retry_budget_refusals_total     resilience.retry.budget.refusals     Counter
+//	resilience_retry_give_ups_total            resilience.retry.give_ups            Counter
+//	resilience_hedges_total                    resilience.hedges                    Counter
+//	resilience_hedge_wins_total                resilience.hedge.wins                Counter
+//	resilience_hedge_budget_refusals_total     resilience.hedge.budget.refusals     Counter
+//	resilience_adaptive_limit resilience.adaptive.limit            Gauge
 //	resilience_server_admitted_total           resilience.server.admitted           Counter
 //	resilience_server_shed_total{reason}       resilience.server.shed               Counter {error.type}
 //	resilience_server_queue_wait_seconds       resilience.server.queue.wait.duration Histogram, s

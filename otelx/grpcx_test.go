@@ -20,6 +20,7 @@ import (
 
 	"github.com/go-resilience/resilience/grpcx"
 	"github.com/go-resilience/resilience/otelx"
+	"github.com/go-resilience/resilience/retry"
 )
 
 // flakyHealth is a health server that fails the first Check with
@@ -56,8 +57,8 @@ func first(v []string) string {
 }
 
 // A grpcx client with otelgrpc's stats handler on bufconn: each attempt of
-// a unary call is a client span of its own, child of the caller's, whose
-// context reaches the server.
+// a retried unary call is a client span of its own, child of the
+// caller's, in the same trace, whose context reaches the server.
 func TestGRPCAttemptSpans(t *testing.T) {
 	tr := newTracing(t)
 	lis := bufconn.Listen(1 << 16)
@@ -71,7 +72,7 @@ func TestGRPCAttemptSpans(t *testing.T) {
 	ic, err := grpcx.New(grpcx.Config{
 		Name:     "health",
 		Observer: newObserver(t, otelx.Config{}),
-		// retryConfig
+		Retry:    &retry.Config{MaxAttempts: 2, BaseDelay: -1}, // retry at once
 	})
 	require.NoError(t, err)
 	opts := append([]grpc.DialOption{
@@ -87,17 +88,22 @@ func TestGRPCAttemptSpans(t *testing.T) {
 	client := healthpb.NewHealthClient(conn)
 
 	parent := tr.span(t, "check", func(ctx context.Context) {
-		_, err := client.Check(ctx, &healthpb.HealthCheckRequest{})
-		require.Equal(t, codes.Unavailable, status.Code(err))
+		resp, err := client.Check(ctx, &healthpb.HealthCheckRequest{})
+		require.NoError(t, err, "the retry's answer")
+		assert.Equal(t, healthpb.HealthCheckResponse_SERVING, resp.GetStatus())
 	})
 
 	attempts := clientSpans(tr)
-	require.Len(t, attempts, 1)
+	require.Len(t, attempts, 2, "a span per attempt")
 	got := h.headers()
-	require.Len(t, got, 1)
+	require.Len(t, got, 2, "the server saw both attempts")
+	assert.NotEqual(t, got[0], got[1], "each attempt sends its own span")
 	for i, a := range attempts {
 		assert.Equal(t, parent.SpanContext().TraceID(), a.SpanContext().TraceID(), "attempt %d: same trace", i+1)
 		assert.Equal(t, parent.SpanContext().SpanID(), a.Parent().SpanID(), "attempt %d: child of the caller's span", i+1)
 		assert.Equal(t, traceparent(a.SpanContext()), got[i], "attempt %d: the server got its span's context", i+1)
 	}
+	require.Len(t, events(parent), 1)
+	assert.Equal(t, "resilience.retry", events(parent)[0].Name, "the retry decision is on the caller's span")
+	assert.Equal(t, int64(2), events(parent)[0].Attrs["resilience.attempt"])
 }

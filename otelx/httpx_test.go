@@ -17,6 +17,7 @@ import (
 
 	"github.com/go-resilience/resilience/httpx"
 	"github.com/go-resilience/resilience/otelx"
+	"github.com/go-resilience/resilience/retry"
 )
 
 // flaky is a real HTTP server that fails the first request with 503 and
@@ -60,9 +61,10 @@ func traceparent(sc trace.SpanContext) string {
 	return "00-" + sc.TraceID().String() + "-" + sc.SpanID().String() + "-" + sc.TraceFlags().String()
 }
 
-// An httpx.Transport whose Base is otelhttp's: the policies' decisions go
-// on the caller's span, and each attempt sent is a client span of its own,
-// child of the caller's, whose context reaches the server.
+// An httpx.Transport whose Base is otelhttp's, to a real server that fails
+// once: the retry decision goes on the caller's span, and each attempt is a
+// client span of its own, child of the caller's, in the same trace, whose
+// context (traceparent) reaches the server.
 func TestHTTPAttemptSpans(t *testing.T) {
 	tr := newTracing(t)
 	srv := httptest.NewServer(&flaky{})
@@ -76,7 +78,7 @@ func TestHTTPAttemptSpans(t *testing.T) {
 		Name:     "api",
 		Base:     base,
 		Observer: newObserver(t, otelx.Config{}),
-		// retryConfig
+		Retry:    &retry.Config{MaxAttempts: 2, BaseDelay: -1}, // retry at once
 	})
 	require.NoError(t, err)
 	client := &http.Client{Transport: rt}
@@ -87,17 +89,22 @@ func TestHTTPAttemptSpans(t *testing.T) {
 		require.NoError(t, err)
 		resp, err := client.Do(req)
 		require.NoError(t, err)
+		assert.Equal(t, http.StatusOK, resp.StatusCode, "the retry's answer")
 		_, _ = io.Copy(io.Discard, resp.Body)
 		require.NoError(t, resp.Body.Close())
 	})
 
 	attempts := clientSpans(tr)
-	require.Len(t, attempts, 1)
+	require.Len(t, attempts, 2, "a span per attempt")
 	got := f.headers()
-	require.Len(t, got, 1)
+	require.Len(t, got, 2, "the server saw both attempts")
+	assert.NotEqual(t, got[0], got[1], "each attempt sends its own span")
 	for i, a := range attempts {
 		assert.Equal(t, parent.SpanContext().TraceID(), a.SpanContext().TraceID(), "attempt %d: same trace", i+1)
 		assert.Equal(t, parent.SpanContext().SpanID(), a.Parent().SpanID(), "attempt %d: child of the caller's span", i+1)
 		assert.Equal(t, traceparent(a.SpanContext()), got[i], "attempt %d: the server got its span's context", i+1)
 	}
+	assert.Equal(t, []ev{{"resilience.retry", map[string]any{
+		"resilience.policy": "api", "resilience.attempt": int64(2), "resilience.delay": 0.0, "error.type": "*httpx.StatusError",
+	}}}, events(parent), "the retry decision is on the caller's span")
 }

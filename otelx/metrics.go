@@ -38,6 +38,12 @@ type meters struct {
 	serverAdmitted   metric.Int64Counter
 	serverShed       metric.Int64Counter
 	serverWait       metric.Float64Histogram
+	retries          metric.Int64Counter
+	retryRefusals    metric.Int64Counter
+	retryGiveUps     metric.Int64Counter
+	hedges           metric.Int64Counter
+	hedgeWins        metric.Int64Counter
+	hedgeRefusals    metric.Int64Counter
 	meter            metric.Meter
 	maxKeys          int
 	pairs            atomic.Pointer[map[pair]*series]
@@ -63,7 +69,7 @@ type series struct {
 func newMeters(cfg Config) (*meters, error) {
 	m := &meters{meter: cfg.MeterProvider.Meter(scope), maxKeys: cfg.MaxKeys}
 	mt := m.meter
-	var errs [19]error
+	var errs [25]error
 	m.breakerState, errs[0] = mt.Int64UpDownCounter("resilience.breaker.state",
 		metric.WithDescription("1 for a breaker's current state, 0 for the others."), metric.WithUnit("{breaker}"))
 	m.transitions, errs[1] = mt.Int64Counter("resilience.breaker.transitions",
@@ -105,6 +111,18 @@ func newMeters(cfg Config) (*meters, error) {
 	m.serverWait, errs[18] = mt.Float64Histogram("resilience.server.queue.wait.duration",
 		metric.WithDescription("How long admitted requests waited for the server's Policy."), metric.WithUnit("s"),
 		metric.WithExplicitBucketBoundaries(cfg.WaitBuckets...))
+	m.retries, errs[19] = mt.Int64Counter("resilience.retries",
+		metric.WithDescription("Attempts sent after a failed one."), metric.WithUnit("{attempt}"))
+	m.retryRefusals, errs[20] = mt.Int64Counter("resilience.retry.budget.refusals",
+		metric.WithDescription("Retries the retry budget refused."), metric.WithUnit("{attempt}"))
+	m.retryGiveUps, errs[21] = mt.Int64Counter("resilience.retry.give_ups",
+		metric.WithDescription("Calls that stopped retrying a retryable error."), metric.WithUnit("{call}"))
+	m.hedges, errs[22] = mt.Int64Counter("resilience.hedges",
+		metric.WithDescription("Extra attempts sent by a hedge."), metric.WithUnit("{attempt}"))
+	m.hedgeWins, errs[23] = mt.Int64Counter("resilience.hedge.wins",
+		metric.WithDescription("Calls a hedge answered first."), metric.WithUnit("{call}"))
+	m.hedgeRefusals, errs[24] = mt.Int64Counter("resilience.hedge.budget.refusals",
+		metric.WithDescription("Hedges the budget refused."), metric.WithUnit("{attempt}"))
 	for _, err := range errs {
 		if err != nil {
 			return nil, err
@@ -199,7 +217,9 @@ func (m *meters) observe(ev *resilience.Event) {
 	case resilience.EventCall, resilience.EventRejected, resilience.EventStateChange, resilience.EventTimeout,
 		resilience.EventAcquire, resilience.EventRelease, resilience.EventWait, resilience.EventAbandon,
 		resilience.EventAbandonDone, resilience.EventFallback, resilience.EventInjected,
-		resilience.EventLimitChange, resilience.EventAdmitted, resilience.EventShed:
+		resilience.EventLimitChange, resilience.EventAdmitted, resilience.EventShed,
+		resilience.EventRetry, resilience.EventRetryRefused, resilience.EventRetryGiveUp,
+		resilience.EventHedgeSent, resilience.EventHedgeWon, resilience.EventHedgeRefused:
 	default:
 		return
 	}
@@ -256,5 +276,17 @@ func (m *meters) observe(ev *resilience.Event) {
 		m.serverWait.Record(ctx, ev.Latency.Seconds(), s.rec...)
 	case resilience.EventShed:
 		m.serverShed.Add(ctx, 1, s.shed[admit.ReasonOf(ev.Err)]...)
+	case resilience.EventRetry:
+		m.retries.Add(ctx, 1, s.add...)
+	case resilience.EventRetryRefused:
+		m.retryRefusals.Add(ctx, 1, s.add...)
+	case resilience.EventRetryGiveUp:
+		m.retryGiveUps.Add(ctx, 1, s.add...)
+	case resilience.EventHedgeSent:
+		m.hedges.Add(ctx, 1, s.add...)
+	case resilience.EventHedgeWon:
+		m.hedgeWins.Add(ctx, 1, s.add...)
+	case resilience.EventHedgeRefused:
+		m.hedgeRefusals.Add(ctx, 1, s.add...)
 	}
 }

@@ -186,3 +186,16 @@ func TestMetricsLimitAndServer(t *testing.T) {
 	assert.Equal(t, map[string]any{"resilience.key=,resilience.policy=srv": uint64(1)}, m.points(t, "resilience.server.queue.wait.duration"))
 	assert.Equal(t, map[string]any{"error.type=overload,resilience.key=,resilience.policy=srv": int64(1)}, m.points(t, "resilience.server.shed"))
 }
+
+func TestMetricsRetry(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := newMetering(t)
+		c := newFullChain(t, newObserver(t, otelx.Config{MeterProvider: m.mp}))
+		_, err := c.do(context.Background(), fail) // two attempts, then it gives up
+		require.ErrorIs(t, err, errBoom)
+		const rty = "resilience.key=,resilience.policy=rty"
+		assert.Equal(t, map[string]any{rty: int64(1)}, m.points(t, "resilience.retries"))
+		assert.Equal(t, map[string]any{rty: int64(1)}, m.points(t, "resilience.retry.give_ups"))
+		assert.Empty(t, m.points(t, "resilience.retry.budget.refusals"))
+	})
+}

@@ -11,15 +11,21 @@ import (
 
 // The names of the span events, one per kind of decision.
 const (
-	EventNameRejected    = "resilience.rejected"
-	EventNameTimeout     = "resilience.timeout"
-	EventNameStateChange = "resilience.breaker.state_change"
-	EventNameWait        = "resilience.bulkhead.wait"
-	EventNameAbandon     = "resilience.abandoned"
-	EventNameFallback    = "resilience.fallback"
-	EventNameInjected    = "resilience.injected"
-	EventNameLimitChange = "resilience.limit_change"
-	EventNameShed        = "resilience.shed"
+	EventNameRejected     = "resilience.rejected"
+	EventNameTimeout      = "resilience.timeout"
+	EventNameStateChange  = "resilience.breaker.state_change"
+	EventNameWait         = "resilience.bulkhead.wait"
+	EventNameAbandon      = "resilience.abandoned"
+	EventNameFallback     = "resilience.fallback"
+	EventNameInjected     = "resilience.injected"
+	EventNameLimitChange  = "resilience.limit_change"
+	EventNameShed         = "resilience.shed"
+	EventNameRetry        = "resilience.retry"
+	EventNameRetryRefused = "resilience.retry.refused"
+	EventNameRetryGiveUp  = "resilience.retry.give_up"
+	EventNameHedgeSent    = "resilience.hedge.sent"
+	EventNameHedgeWon     = "resilience.hedge.won"
+	EventNameHedgeRefused = "resilience.hedge.refused"
 )
 
 // traced reports whether events of kind k go on spans: the decisions, not
@@ -29,7 +35,9 @@ func traced(k resilience.EventKind) bool {
 	switch k {
 	case resilience.EventRejected, resilience.EventTimeout, resilience.EventStateChange,
 		resilience.EventWait, resilience.EventAbandon, resilience.EventFallback, resilience.EventInjected,
-		resilience.EventLimitChange, resilience.EventShed:
+		resilience.EventLimitChange, resilience.EventShed,
+		resilience.EventRetry, resilience.EventRetryRefused, resilience.EventRetryGiveUp,
+		resilience.EventHedgeSent, resilience.EventHedgeWon, resilience.EventHedgeRefused:
 		return true
 	}
 	return false
@@ -94,6 +102,35 @@ func (o *Observer) trace(ev *resilience.Event) {
 	case resilience.EventShed:
 		name, failed = EventNameShed, true
 		attrs[n] = AttrErrorType.String(shedReasons[admit.ReasonOf(ev.Err)])
+		n++
+	case resilience.EventRetry:
+		name = EventNameRetry
+		attrs[n] = AttrAttempt.Int(ev.Attempt)
+		attrs[n+1] = AttrDelay.Float64(ev.Latency.Seconds())
+		attrs[n+2] = AttrErrorType.String(errorType(ev.Err))
+		n += 3
+	case resilience.EventRetryRefused:
+		name, failed = EventNameRetryRefused, true
+		attrs[n] = AttrAttempt.Int(ev.Attempt)
+		attrs[n+1] = AttrErrorType.String(errorType(ev.Err))
+		n += 2
+	case resilience.EventRetryGiveUp:
+		name, failed = EventNameRetryGiveUp, true
+		attrs[n] = AttrAttempt.Int(ev.Attempt)
+		attrs[n+1] = AttrErrorType.String(errorType(ev.Err))
+		n += 2
+	case resilience.EventHedgeSent:
+		name = EventNameHedgeSent
+		attrs[n] = AttrAttempt.Int(ev.Attempt)
+		attrs[n+1] = AttrDelay.Float64(ev.Latency.Seconds())
+		n += 2
+	case resilience.EventHedgeWon:
+		name = EventNameHedgeWon
+		attrs[n] = AttrAttempt.Int(ev.Attempt)
+		n++
+	case resilience.EventHedgeRefused:
+		name = EventNameHedgeRefused
+		attrs[n] = AttrAttempt.Int(ev.Attempt)
 		n++
 	default:
 		return
