@@ -55,12 +55,17 @@
 //
 // # Span status
 //
-// A refusal, a timeout or a server's shedding ends the call (or the
-// attempt) with the policy's own error: the Observer sets the span's status to Error, with that
-// error's text. It never sets Ok, and leaves the failures of the
-// dependency itself to the caller's instrumentation. A fallback that
-// answers afterwards adds its event but leaves the status Error: the
-// call was refused, and the answer is a substitute.
+// Where a policy ends the call with its own error, the Observer sets the
+// span's status to Error, with that error's text: a refusal
+// (resilience.rejected), a timeout, a server's shedding, a retry budget's
+// refusal and a retry giving up. It never sets Ok, and leaves failures of
+// the dependency itself to the caller's instrumentation (a retried
+// failure that then succeeds leaves the status alone). A fallback that
+// answers afterwards adds its event but leaves the status Error: the call
+// was refused, and the answer is a substitute. A timeout or refusal of one
+// attempt that a retry then makes good also leaves Error on the span,
+// since an Observer cannot take a status back; the resilience.retry event
+// that follows it tells the two apart.
 //
 // # Spans per attempt
 //

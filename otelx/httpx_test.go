@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -15,6 +16,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/go-resilience/resilience/hedge"
 	"github.com/go-resilience/resilience/httpx"
 	"github.com/go-resilience/resilience/otelx"
 	"github.com/go-resilience/resilience/retry"
@@ -107,4 +109,64 @@ func TestHTTPAttemptSpans(t *testing.T) {
 	assert.Equal(t, []ev{{"resilience.retry", map[string]any{
 		"resilience.policy": "api", "resilience.attempt": int64(2), "resilience.delay": 0.0, "error.type": "*httpx.StatusError",
 	}}}, events(parent), "the retry decision is on the caller's span")
+}
+
+// A hedged request through otelhttp: the hedge's decisions go on the
+// caller's span, and both attempts (the slow one, cancelled, and the
+// hedge that won) are client spans of their own with their own
+// traceparent.
+func TestHTTPHedgeSpans(t *testing.T) {
+	tr := newTracing(t)
+	var (
+		mu      sync.Mutex
+		headers []string
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		headers = append(headers, r.Header.Get("traceparent"))
+		n := len(headers)
+		mu.Unlock()
+		if n == 1 { // the first attempt hangs until the hedge wins and cancels it
+			<-r.Context().Done()
+			return
+		}
+		_, _ = io.WriteString(w, "ok")
+	}))
+	defer srv.Close()
+
+	rt, err := httpx.New(httpx.Config{
+		Name: "api",
+		Base: otelhttp.NewTransport(srv.Client().Transport,
+			otelhttp.WithTracerProvider(tr.tp), otelhttp.WithPropagators(propagation.TraceContext{})),
+		Hedge:    &hedge.Config{Delay: 20 * time.Millisecond},
+		Observer: newObserver(t, otelx.Config{}),
+	})
+	require.NoError(t, err)
+	client := &http.Client{Transport: rt}
+	defer client.CloseIdleConnections()
+
+	parent := tr.span(t, "GET /hedged", func(ctx context.Context) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
+		require.NoError(t, err)
+		resp, err := client.Do(req)
+		require.NoError(t, err)
+		_, _ = io.Copy(io.Discard, resp.Body)
+		require.NoError(t, resp.Body.Close())
+	})
+
+	assert.Equal(t, []ev{
+		{"resilience.hedge.sent", map[string]any{"resilience.policy": "api", "resilience.attempt": int64(2), "resilience.delay": 0.02}},
+		{"resilience.hedge.won", map[string]any{"resilience.policy": "api", "resilience.attempt": int64(2)}},
+	}, events(parent))
+	attempts := clientSpans(tr)
+	require.Len(t, attempts, 2, "a span per attempt")
+	mu.Lock()
+	got := append([]string(nil), headers...)
+	mu.Unlock()
+	require.Len(t, got, 2)
+	want := []string{traceparent(attempts[0].SpanContext()), traceparent(attempts[1].SpanContext())}
+	assert.ElementsMatch(t, want, got, "each attempt's context reached the server")
+	for _, a := range attempts {
+		assert.Equal(t, parent.SpanContext().SpanID(), a.Parent().SpanID(), "child of the caller's span")
+	}
 }
