@@ -63,6 +63,12 @@ const (
 	EventAbandonDone
 	// EventFallback: a fallback answered in place of Err.
 	EventFallback
+	// EventSync: a fleet read the shared state from its store (Redis);
+	// Latency is how long the read took.
+	EventSync
+	// EventSyncError: a fleet's operation on its store failed; Err says
+	// why. Calls go on with local state.
+	EventSyncError
 )
 
 var eventKindNames = [...]string{
@@ -76,6 +82,8 @@ var eventKindNames = [...]string{
 	EventAbandon:     "abandon",
 	EventAbandonDone: "abandon_done",
 	EventFallback:    "fallback",
+	EventSync:        "sync",
+	EventSyncError:   "sync_error",
 }
 
 func (k EventKind) String() string {
