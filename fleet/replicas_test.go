@@ -1,0 +1,187 @@
+package fleet_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/go-resilience/resilience/breaker"
+	"github.com/go-resilience/resilience/fleet"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// upstream is a failing httptest server that notes when each request
+// came.
+type upstream struct {
+	*httptest.Server
+	n     atomic.Int64
+	mu    sync.Mutex
+	times []time.Time
+}
+
+func newUpstream(t *testing.T) *upstream {
+	u := &upstream{}
+	u.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		u.n.Add(1)
+		u.mu.Lock()
+		u.times = append(u.times, time.Now())
+		u.mu.Unlock()
+		w.WriteHeader(http.StatusInternalServerError)
+	}))
+	t.Cleanup(u.Close)
+	return u
+}
+
+// since returns the times of the requests that came at or after t0.
+func (u *upstream) since(t0 time.Time) []time.Time {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	var ts []time.Time
+	for _, t := range u.times {
+		if !t.Before(t0) {
+			ts = append(ts, t)
+		}
+	}
+	return ts
+}
+
+// maxIn returns the most of ts (sorted) that fall in any window of d.
+func maxIn(ts []time.Time, d time.Duration) int {
+	most := 0
+	for i, j := 0, 0; j < len(ts); j++ {
+		for ts[j].Sub(ts[i]) >= d {
+			i++
+		}
+		most = max(most, j-i+1)
+	}
+	return most
+}
+
+// tenResult is what one run of ten replicas against the failing upstream
+// measured.
+type tenResult struct {
+	firstOpen, allOpen int64 // upstream requests when the first, and the last, replica opened
+	probes             int   // upstream requests in the probing phase
+	probing            time.Duration
+	maxPerPeriod       int // most probes in any window of half an open period
+}
+
+const (
+	tenReplicas   = 10
+	tenThreshold  = 5
+	tenOpen       = 400 * time.Millisecond
+	tenProbing    = 2 * time.Second
+	tenCallPacing = 2 * time.Millisecond
+)
+
+// runTen runs ten replicas (ten sets, each with its own Redis client and
+// fleet when srv is not nil) against one failing upstream: a load
+// balancer sends each call to a replica at random, one call every
+// tenCallPacing, until every replica's breaker is open, and then for
+// tenProbing more.
+func runTen(t *testing.T, srv *redisServer, ns string) tenResult {
+	up := newUpstream(t)
+	hc := up.Client()
+	var opened, firstOpen, allOpen atomic.Int64
+	rs := make([]*replica, tenReplicas)
+	for i := range rs {
+		var once sync.Once
+		cfg := breaker.Config{
+			ConsecutiveFailures: tenThreshold,
+			OpenTimeout:         tenOpen,
+			HalfOpenProbes:      1,
+			OnStateChange: func(_ string, _, to breaker.State) {
+				if to != breaker.Open {
+					return
+				}
+				once.Do(func() {
+					switch opened.Add(1) {
+					case 1:
+						firstOpen.Store(up.n.Load())
+					case tenReplicas:
+						allOpen.Store(up.n.Load())
+					}
+				})
+			},
+		}
+		rs[i] = newReplica(t, srv, cfg, fleet.Config{Namespace: ns, Replica: fmt.Sprint("r", i)})
+		rs[i].set.Get("up")
+	}
+	call := func(r *replica) {
+		_ = r.set.Execute(context.Background(), "up", func(ctx context.Context) error {
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, up.URL, nil)
+			if err != nil {
+				return err
+			}
+			resp, err := hc.Do(req)
+			if err != nil {
+				return err
+			}
+			_ = resp.Body.Close()
+			if resp.StatusCode >= 500 {
+				return errDown
+			}
+			return nil
+		})
+	}
+	rnd := rand.New(rand.NewPCG(1, 2))
+	tick := time.NewTicker(tenCallPacing)
+	defer tick.Stop()
+	deadline := time.Now().Add(waitFor)
+	for opened.Load() < tenReplicas {
+		require.True(t, time.Now().Before(deadline), "only %d replicas opened", opened.Load())
+		call(rs[rnd.IntN(tenReplicas)])
+		<-tick.C
+	}
+	start := time.Now()
+	for time.Since(start) < tenProbing {
+		call(rs[rnd.IntN(tenReplicas)])
+		<-tick.C
+	}
+	probes := up.since(start)
+	return tenResult{
+		firstOpen:    firstOpen.Load(),
+		allOpen:      allOpen.Load(),
+		probes:       len(probes),
+		probing:      time.Since(start),
+		maxPerPeriod: maxIn(probes, tenOpen/2),
+	}
+}
+
+// Ten replicas of a service call one failing upstream. Without the fleet,
+// each replica's breaker learns of the outage on its own (ten times the
+// threshold in failing calls) and probes on its own schedule (ten probes
+// per open period). With it, the first breaker to open opens all of them,
+// and one replica at a time probes.
+func TestTenReplicasAgainstAFailingUpstream(t *testing.T) {
+	srv := startRedis(t)
+	alone := runTen(t, nil, "")
+	shared := runTen(t, srv, t.Name())
+	periods := func(r tenResult) float64 { return float64(r.probing) / float64(tenOpen) }
+	for _, row := range []struct {
+		name string
+		r    tenResult
+	}{{"local breakers", alone}, {"fleet", shared}} {
+		t.Logf("%-14s failing calls before every replica was open: %3d (first open at %2d, then %2d more); probes: %3d in %v = %.1f per open period of %v, at most %d in any %v",
+			row.name, row.r.allOpen, row.r.firstOpen, row.r.allOpen-row.r.firstOpen,
+			row.r.probes, row.r.probing.Round(time.Millisecond), float64(row.r.probes)/periods(row.r), tenOpen,
+			row.r.maxPerPeriod, tenOpen/2)
+	}
+	// Without the fleet every replica needs its own threshold of failures.
+	assert.Equal(t, int64(tenReplicas*tenThreshold), alone.allOpen)
+	// With it, once one replica opens the others follow at once: the few
+	// calls in flight while the push travels reach the upstream, no more.
+	assert.LessOrEqual(t, shared.allOpen-shared.firstOpen, int64(3))
+	assert.Less(t, shared.allOpen, alone.allOpen)
+	// One probe per open period, fleet-wide, against one per replica.
+	assert.LessOrEqual(t, shared.maxPerPeriod, 1)
+	assert.Greater(t, alone.maxPerPeriod, 3)
+	assert.Less(t, shared.probes*3, alone.probes)
+}
