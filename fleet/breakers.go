@@ -387,8 +387,8 @@ func (f *Fleet) backstop(g *group, keys []string, brs []*breaker.Breaker) {
 
 // probeLease takes the probe lease for b's key when b's open period is
 // about to end (or is probing without one). Winning, b probes as usual;
-// losing, b stays open until the lease expires, unless the prober's
-// result comes first. On a Redis error b probes on its own, as a breaker
+// losing, b stays open until an interval past the lease's expiry, unless
+// the prober's result comes first, and asks again then. On a Redis error b probes on its own, as a breaker
 // without a fleet does.
 func (f *Fleet) probeLease(g *group, key string, b *breaker.Breaker) {
 	st, until := b.Period()
@@ -424,9 +424,13 @@ func (f *Fleet) probeLease(g *group, key string, b *breaker.Breaker) {
 		if st == breaker.Open {
 			ks.leased = until
 		}
-	case left > 0 && (st == breaker.HalfOpen || now.Add(left).After(until)):
-		ext = now.Add(left)
-		ks.extended, ks.probing = ext, false
+	case left > 0:
+		// Past the lease's end by an interval, so that this replica asks
+		// again after it expires, before its breaker would probe.
+		if e := now.Add(left + f.s.interval); st == breaker.HalfOpen || e.After(until) {
+			ext = e
+			ks.extended, ks.probing = ext, false
+		}
 	}
 	f.mu.Unlock()
 	if !ext.IsZero() {

@@ -50,7 +50,7 @@
 //     open asks for the key's probe lease, a Redis key with a TTL
 //     (Config.ProbeLease). The one that gets it lets its breaker probe as
 //     usual, up to the breaker's HalfOpenProbes; the others keep theirs
-//     open until the lease expires. When the prober's breaker closes, the
+//     open until just after the lease expires (then they ask again). When the prober's breaker closes, the
 //     record says closed and every replica closes; when a probe fails, the
 //     prober opens again and that new period is the fleet's. A prober that
 //     dies holds nothing: its lease expires, and another replica probes.

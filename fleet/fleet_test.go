@@ -247,3 +247,67 @@ func TestHealthReportsSyncsAndErrors(t *testing.T) {
 	assert.Positive(t, syncs)
 	assert.Positive(t, errs)
 }
+
+// A replica that took the probe lease and died holds nothing for long:
+// the others keep their breakers open while the lease lives, then one of
+// them takes it and probes, once, for the fleet.
+func TestALeaseHeldByADeadReplicaExpiresAndAnotherProbes(t *testing.T) {
+	srv := startRedis(t)
+	const open = 400 * time.Millisecond
+	cfg := breaker.Config{ConsecutiveFailures: 1, OpenTimeout: open}
+	a := newReplica(t, srv, cfg, fleet.Config{Namespace: t.Name()})
+	b := newReplica(t, srv, cfg, fleet.Config{Namespace: t.Name()})
+	b.set.Get("api")
+	failN(t, a, "api", 1)
+	a.await(t, "api", breaker.Open)
+	b.await(t, "api", breaker.Open)
+	_, until := b.set.Get("api").Period()
+
+	// A replica that is gone holds the lease (the key as the fleet names
+	// it) for a while past the open period.
+	ghost := 700 * time.Millisecond
+	leaseKey := "{" + t.Name() + "}:p:8:upstream:api"
+	require.NoError(t, srv.client().Set(context.Background(), leaseKey, "ghost", ghost).Err())
+	held := time.Now().Add(ghost)
+
+	var probes []time.Time
+	deadline := time.Now().Add(waitFor)
+	for len(probes) == 0 {
+		require.True(t, time.Now().Before(deadline), "nobody probed")
+		for _, r := range []*replica{a, b} {
+			_ = r.set.Execute(context.Background(), "api", func(context.Context) error {
+				probes = append(probes, time.Now())
+				return nil
+			})
+		}
+		time.Sleep(5 * time.Millisecond) // paces the callers: load, not a wait for a state
+	}
+	t.Logf("open period ended %v before the ghost's lease; first probe %v after the lease expired",
+		held.Sub(until).Round(time.Millisecond), probes[0].Sub(held).Round(time.Millisecond))
+	assert.Len(t, probes, 1)
+	assert.True(t, probes[0].After(until.Add(ghost/2)), "no probe while the dead replica's lease lived")
+	a.await(t, "api", breaker.Closed)
+	b.await(t, "api", breaker.Closed)
+}
+
+func TestForcedBreakersNeitherFollowNorLead(t *testing.T) {
+	srv := startRedis(t)
+	cfg := breaker.Config{ConsecutiveFailures: 1, OpenTimeout: 5 * time.Second}
+	a := newReplica(t, srv, cfg, fleet.Config{Namespace: t.Name()})
+	b := newReplica(t, srv, cfg, fleet.Config{Namespace: t.Name()})
+	c := newReplica(t, srv, cfg, fleet.Config{Namespace: t.Name()})
+	a.set.Get("api").ForceOpen()
+	b.set.Get("api").ForceClosed()
+	c.set.Get("api")
+	failN(t, b, "api", 1) // forced closed: counted by nobody
+	c.set.Get("other")
+	failN(t, a, "other", 1)
+	c.await(t, "other", breaker.Open) // the fleet works, and has had time to share "api"
+	st, _ := c.set.Get("api").Period()
+	assert.Equal(t, breaker.Closed, st, "a forced-open breaker is not shared")
+	failN(t, c, "api", 1)
+	c.await(t, "api", breaker.Open)
+	a.await(t, "other", breaker.Open)
+	assert.Equal(t, breaker.ForcedOpen, a.set.Get("api").State())
+	assert.Equal(t, breaker.ForcedClosed, b.set.Get("api").State())
+}
