@@ -68,6 +68,15 @@
 // within about two sync intervals. A replica that cannot take a probe
 // lease (Redis is down) probes on its own.
 //
+// # Rate limits
+//
+// Fleet.NewLimiter makes a rate limit the whole service keeps (a partner
+// allows the service 1,000 calls a second, not each replica): a GCRA
+// bucket in Redis from which each replica leases tokens in batches in the
+// background, so that a call spends a local token (one atomic operation)
+// and Redis sees about one command per batch. Without Redis a replica
+// allows its configured local share of the rate.
+//
 // # Health
 //
 // Health reports whether the fleet is subscribed, when it last read the
