@@ -111,3 +111,35 @@ func BenchmarkFleetOverLocal(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkLimiterAllow spends local tokens: what a call through a
+// fleet-wide rate limit costs when its replica holds tokens.
+func BenchmarkLimiterAllow(b *testing.B) {
+	srv := startRedis(b)
+	f, err := fleet.New(fleet.Config{Client: srv.client(), Namespace: b.Name(), SyncInterval: interval})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = f.Close() })
+	l, err := f.NewLimiter(fleet.LimitConfig{Name: "bench", Rate: 1e9, Burst: 1e9, Batch: 1e9, LeaseTTL: time.Hour})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for !l.Allow() {
+		time.Sleep(time.Millisecond) // the first lease, in the background
+	}
+	b.Run("serial", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			l.Allow()
+		}
+	})
+	b.Run("parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				l.Allow()
+			}
+		})
+	})
+}
