@@ -270,6 +270,9 @@ func (b *Breaker) exit(ctx context.Context, r *period, start time.Duration, err 
 	if outcome == resilience.Ignored && r.state == HalfOpen {
 		r.probes.Add(^uint32(0)) // an ignored probe gives its place back
 	}
+	if outcome == resilience.Failure && r.state == Closed {
+		b.failed() // see WatchFailures
+	}
 	if b.s.observer != nil {
 		b.s.observer.Observe(resilience.Event{Kind: resilience.EventCall, Policy: b.s.name, Key: b.key, Outcome: outcome, Latency: latency, Err: err})
 	}

@@ -129,6 +129,9 @@ type settings struct {
 
 	// watch is told of every change of state (see Set.Watch, Breaker.Watch).
 	watch atomic.Pointer[func(Change)]
+	// failWatch is told of every failure of a closed breaker (see
+	// Set.WatchFailures).
+	failWatch atomic.Pointer[func(*Breaker)]
 }
 
 // validate checks cfg and returns it with its defaults applied.

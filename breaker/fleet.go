@@ -47,6 +47,53 @@ func (s *settings) setWatch(f func(Change)) {
 	s.watch.Store(&f)
 }
 
+// WatchFailures makes f be told of every failure counted by a closed
+// breaker of the set, present and future, on the goroutine of the call
+// that failed, after the breaker has counted it: so that failures can be
+// pooled across replicas. Successes and ignored calls are not told, and a
+// call that succeeds pays nothing for it. f must be fast and must not
+// block. WatchFailures(nil) stops the telling; a set has one such watcher
+// at a time. Safe for concurrent use.
+func (s *Set) WatchFailures(f func(*Breaker)) { s.s.setFailWatch(f) }
+
+// WatchFailures is Set.WatchFailures for a breaker on its own. For a
+// breaker of a Set, it is the set's watcher, and replaces it.
+func (b *Breaker) WatchFailures(f func(*Breaker)) { b.s.setFailWatch(f) }
+
+func (s *settings) setFailWatch(f func(*Breaker)) {
+	if f == nil {
+		s.failWatch.Store(nil)
+		return
+	}
+	s.failWatch.Store(&f)
+}
+
+// failed tells the failure watcher, if any, of a failure b counted.
+func (b *Breaker) failed() {
+	if w := b.s.failWatch.Load(); w != nil {
+		(*w)(b)
+	}
+}
+
+// Trip opens a closed breaker now, as its own trip rule would: for
+// OpenTimeout, reported as any trip is (Change.Followed false), for a
+// rule decided outside the breaker, such as the failures of every
+// replica pooled. It does nothing, and returns false, to a breaker that
+// is not closed. Safe for concurrent use.
+func (b *Breaker) Trip() bool {
+	inst := newInstance(b, true)
+	b.mu.Lock()
+	cur := b.rec.Load()
+	if cur.state != Closed {
+		b.mu.Unlock()
+		return false
+	}
+	b.setLocked(cur, b.openPeriod(cur, inst, 0, time.Now()))
+	b.mu.Unlock()
+	b.report()
+	return true
+}
+
 // Lookup returns the breaker the set keeps for key, if any, without
 // making one or counting as a use of the key. Safe for concurrent use.
 func (s *Set) Lookup(key string) (*Breaker, bool) {

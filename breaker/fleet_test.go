@@ -134,3 +134,43 @@ func TestSetWatchSeesEveryBreakerAndLookupMakesNone(t *testing.T) {
 		assert.Len(t, w.list(), 1, "no watcher after Watch(nil)")
 	})
 }
+
+func TestWatchFailuresSeesFailuresOfClosedBreakersOnly(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := mustNew(t, breaker.Config{ConsecutiveFailures: 2, OpenTimeout: time.Second})
+		var n int
+		b.WatchFailures(func(got *breaker.Breaker) {
+			assert.Same(t, b, got)
+			n++
+		})
+		succeedN(t, b, 3)
+		assert.Equal(t, 0, n, "successes are not told")
+		failN(t, b, 2)
+		assert.Equal(t, 2, n, "both failures, the tripping one too")
+		require.ErrorIs(t, b.Execute(context.Background(), fail(errBoom)), breaker.ErrOpen)
+		time.Sleep(time.Second)
+		failN(t, b, 1) // a failed probe
+		assert.Equal(t, 2, n, "refusals and probes are not told")
+		b.WatchFailures(nil)
+	})
+}
+
+func TestTripOpensAClosedBreakerAsItsOwnRuleWould(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := mustNew(t, breaker.Config{OpenTimeout: 3 * time.Second})
+		var w changes
+		b.Watch(w.watch)
+		require.True(t, b.Trip())
+		assert.False(t, b.Trip(), "open already")
+		err := b.Execute(context.Background(), succeed)
+		require.ErrorIs(t, err, breaker.ErrOpen)
+		assert.Equal(t, 3*time.Second, err.(*breaker.RejectedError).RetryAfter())
+		got := w.list()
+		require.Len(t, got, 1)
+		assert.False(t, got[0].Followed)
+		assert.Equal(t, breaker.Open, got[0].To)
+		time.Sleep(3 * time.Second)
+		succeedN(t, b, 1)
+		assert.Equal(t, breaker.Closed, b.State(), "probes and closes as after any trip")
+	})
+}
