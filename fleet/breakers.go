@@ -54,6 +54,14 @@ func (g *group) watch(w func(breaker.Change)) {
 	}
 }
 
+func (g *group) watchFailures(w func(*breaker.Breaker)) {
+	if g.set != nil {
+		g.set.WatchFailures(w)
+	} else {
+		g.one.WatchFailures(w)
+	}
+}
+
 // lookup returns the breaker for key without making one.
 func (g *group) lookup(key string) *breaker.Breaker {
 	if g.set != nil {
@@ -137,6 +145,9 @@ func (f *Fleet) join(g *group) error {
 	}
 	f.groups[g.name] = g
 	g.watch(func(c breaker.Change) { f.observe(g, c) })
+	if f.s.pooled > 0 {
+		g.watchFailures(func(b *breaker.Breaker) { f.failed(g, b) })
+	}
 	return nil
 }
 
@@ -190,7 +201,7 @@ func (f *Fleet) push(c change) {
 // args are the arguments every script shares after its own: this
 // replica, the channel, and the message's prefix.
 func (f *Fleet) keys(g *group, key string) []string {
-	return []string{f.s.recordKey(g.name, key), f.s.leaseKey(g.name, key)}
+	return []string{f.s.recordKey(g.name, key), f.s.leaseKey(g.name, key), f.s.countKey(g.name, key)}
 }
 
 func (f *Fleet) prefix(g *group, key string) string { return g.name + "\x00" + key + "\x00" }

@@ -60,6 +60,20 @@ type Config struct {
 	// expires. Zero: 1 minute, but at least 10 × SyncInterval.
 	RecordTTL time.Duration
 
+	// PooledFailures opens every replica's breaker for a key once the
+	// fleet's breakers for it have, while closed, failed this many times
+	// in all within PooledWindow (counted in Redis): the fleet then stops
+	// calling a failing dependency after about this many failing calls,
+	// not this many per replica. Successes do not reset the count, so set
+	// it above the failures a healthy fleet sees in a window. Each
+	// breaker's own trip rules still apply. Zero: off.
+	PooledFailures int
+
+	// PooledWindow is the window of PooledFailures: a count starts at a
+	// key's first failure and lasts this long (an open period started by
+	// any replica starts it afresh). Zero: 1s.
+	PooledWindow time.Duration
+
 	// Observer is told of every backstop read (resilience.EventSync, with
 	// Latency its round trip) and every failed Redis operation
 	// (EventSyncError, with Err the error), with Policy set to Name.
@@ -85,6 +99,8 @@ type settings struct {
 	timeout   time.Duration
 	lease     time.Duration
 	ttl       time.Duration
+	pooled    int64
+	window    time.Duration
 	observer  resilience.Observer
 }
 
@@ -105,6 +121,10 @@ func (cfg Config) validate() (*settings, error) {
 		return nil, bad("ProbeLease", "positive (or zero: 10 × SyncInterval)", cfg.ProbeLease)
 	case cfg.RecordTTL < 0:
 		return nil, bad("RecordTTL", "positive (or zero: 1m)", cfg.RecordTTL)
+	case cfg.PooledFailures < 0:
+		return nil, bad("PooledFailures", "positive (or zero: off)", cfg.PooledFailures)
+	case cfg.PooledWindow < 0:
+		return nil, bad("PooledWindow", "positive (or zero: 1s)", cfg.PooledWindow)
 	}
 	s := &settings{
 		client:    cfg.Client,
@@ -115,6 +135,8 @@ func (cfg Config) validate() (*settings, error) {
 		timeout:   cfg.Timeout,
 		lease:     cfg.ProbeLease,
 		ttl:       cfg.RecordTTL,
+		pooled:    int64(cfg.PooledFailures),
+		window:    cfg.PooledWindow,
 		observer:  cfg.Observer,
 	}
 	if s.namespace == "" {
@@ -133,6 +155,9 @@ func (cfg Config) validate() (*settings, error) {
 	}
 	if s.lease == 0 {
 		s.lease = 10 * s.interval
+	}
+	if s.window == 0 {
+		s.window = time.Second
 	}
 	if s.ttl == 0 {
 		s.ttl = max(minRecordTTL, 10*s.interval)

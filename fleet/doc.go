@@ -56,6 +56,14 @@
 //     dies holds nothing: its lease expires, and another replica probes.
 //     No lock is ever held across a call.
 //
+// With Config.PooledFailures set, the failures of a key's breakers are
+// also counted together in Redis (each failure of a closed breaker is
+// handed to the fleet's goroutine, as changes are; successes cost
+// nothing): when the fleet's count reaches it within Config.PooledWindow,
+// the replica that sees it trips its breaker, and that trip is shared as
+// any other. The fleet then stops calling a failing dependency after
+// about that many failing calls in all, not that many per replica.
+//
 // The record of a closed breaker expires after Config.RecordTTL; that of an
 // open one, RecordTTL after its open period ends. Forced breakers
 // (ForceOpen, ForceClosed) do not follow the fleet and are not shared.

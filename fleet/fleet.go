@@ -35,6 +35,9 @@ type Fleet struct {
 	// it is full, the change is dropped (and counted), and the next
 	// backstop read finds it.
 	changes chan change
+	// failures carries the joined breakers' failures to the worker, for
+	// PooledFailures, the same way.
+	failures chan failure
 
 	mu     sync.Mutex // guards groups, their key states, and closed
 	groups map[string]*group
@@ -60,10 +63,11 @@ func New(cfg Config) (*Fleet, error) {
 		return nil, err
 	}
 	f := &Fleet{
-		s:       s,
-		changes: make(chan change, maxPending),
-		groups:  map[string]*group{},
-		started: time.Now(),
+		s:        s,
+		changes:  make(chan change, maxPending),
+		failures: make(chan failure, maxPending),
+		groups:   map[string]*group{},
+		started:  time.Now(),
 	}
 	f.ctx, f.cancel = context.WithCancel(context.Background())
 	f.pubsub = s.client.Subscribe(f.ctx) // no channel yet: no I/O
@@ -88,6 +92,7 @@ func (f *Fleet) Close() error {
 	f.mu.Unlock()
 	for _, g := range groups {
 		g.watch(nil)
+		g.watchFailures(nil)
 	}
 	f.cancel()
 	_ = f.pubsub.Close()
@@ -114,7 +119,8 @@ type Health struct {
 	// LastError is the last of them, or nil.
 	LastError error
 	// Dropped counts the changes of state that were not pushed at once
-	// because too many were waiting; the backstop read pushes them.
+	// because too many were waiting (the backstop read pushes them), and
+	// the failures not pooled for the same reason.
 	Dropped uint64
 }
 
@@ -234,6 +240,8 @@ func (f *Fleet) work() {
 			return
 		case c := <-f.changes:
 			f.push(c)
+		case fl := <-f.failures:
+			f.pool(fl)
 		case <-t.C:
 			n++
 			f.mu.Lock()

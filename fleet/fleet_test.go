@@ -184,6 +184,8 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 		{"negative timeout", fleet.Config{Client: c, Timeout: -1}, "Config.Timeout"},
 		{"negative lease", fleet.Config{Client: c, ProbeLease: -1}, "Config.ProbeLease"},
 		{"negative ttl", fleet.Config{Client: c, RecordTTL: -1}, "Config.RecordTTL"},
+		{"negative pooled failures", fleet.Config{Client: c, PooledFailures: -1}, "Config.PooledFailures"},
+		{"negative pooled window", fleet.Config{Client: c, PooledWindow: -1}, "Config.PooledWindow"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f, err := fleet.New(tc.cfg)
@@ -310,4 +312,26 @@ func TestForcedBreakersNeitherFollowNorLead(t *testing.T) {
 	a.await(t, "other", breaker.Open)
 	assert.Equal(t, breaker.ForcedOpen, a.set.Get("api").State())
 	assert.Equal(t, breaker.ForcedClosed, b.set.Get("api").State())
+}
+
+// With PooledFailures, the breakers of a key count their failures
+// together: three replicas failing once each open, though each would need
+// five failures on its own; the open period starts the count afresh.
+func TestPooledFailuresTripEveryReplicaOnTheFleetsCount(t *testing.T) {
+	srv := startRedis(t)
+	cfg := breaker.Config{ConsecutiveFailures: 5, OpenTimeout: 5 * time.Second}
+	fcfg := fleet.Config{Namespace: t.Name(), PooledFailures: 3, PooledWindow: time.Minute}
+	rs := make([]*replica, 3)
+	for i := range rs {
+		rs[i] = newReplica(t, srv, cfg, fcfg)
+		rs[i].set.Get("api")
+	}
+	for _, r := range rs {
+		failN(t, r, "api", 1)
+	}
+	for _, r := range rs {
+		r.await(t, "api", breaker.Open)
+	}
+	_, err := srv.client().Get(context.Background(), "{"+t.Name()+"}:f:8:upstream:api").Result()
+	assert.ErrorIs(t, err, redis.Nil, "the open period starts the count afresh")
 }

@@ -52,6 +52,10 @@ func (s *settings) leaseKey(group, key string) string {
 	return "{" + s.namespace + "}:p:" + strconv.Itoa(len(group)) + ":" + group + ":" + key
 }
 
+func (s *settings) countKey(group, key string) string {
+	return "{" + s.namespace + "}:f:" + strconv.Itoa(len(group)) + ":" + group + ":" + key
+}
+
 func (s *settings) channel() string { return "{" + s.namespace + "}:breakers" }
 
 // message is what a script publishes: group, key and record, separated by
@@ -68,7 +72,7 @@ func parseMessage(payload string) (group, key string, r record, ok bool) {
 }
 
 // The scripts keep every decision atomic in Redis. KEYS[1] is the record,
-// KEYS[2] the probe lease.
+// KEYS[2] the probe lease, KEYS[3] the pooled failure count.
 
 // openScript records an open period ending at ARGV[1] (Unix ms) unless
 // the record already holds one that ends after ARGV[2] (now): then that
@@ -89,6 +93,7 @@ local t = redis.call('TIME')
 gen = math.max(gen + 1, tonumber(t[1]) * 1000000 + tonumber(t[2]))
 local val = '1 o ' .. ARGV[1] .. ' ' .. string.format('%.0f', gen)
 redis.call('SET', KEYS[1], val, 'PX', ARGV[3])
+redis.call('DEL', KEYS[3])
 if redis.call('GET', KEYS[2]) == ARGV[4] then redis.call('DEL', KEYS[2]) end
 redis.call('PUBLISH', ARGV[5], ARGV[6] .. val)
 return val
@@ -114,6 +119,7 @@ local t = redis.call('TIME')
 gen = math.max(gen + 1, tonumber(t[1]) * 1000000 + tonumber(t[2]))
 local val = '1 c 0 ' .. string.format('%.0f', gen)
 redis.call('SET', KEYS[1], val, 'PX', ARGV[2])
+redis.call('DEL', KEYS[3])
 if redis.call('GET', KEYS[2]) == ARGV[3] then redis.call('DEL', KEYS[2]) end
 redis.call('PUBLISH', ARGV[4], ARGV[5] .. val)
 return val
@@ -129,4 +135,12 @@ end
 local left = redis.call('PTTL', KEYS[2])
 if redis.call('GET', KEYS[2]) == ARGV[1] then return {1, left} end
 return {0, left}
+`)
+
+// countScript adds ARGV[1] failures to the pooled count KEYS[3], which
+// lives ARGV[2] ms from its first failure, and returns the count.
+var countScript = redis.NewScript(`
+local n = redis.call('INCRBY', KEYS[3], ARGV[1])
+if n == tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[3], ARGV[2]) end
+return n
 `)

@@ -86,7 +86,7 @@ const (
 // balancer sends each call to a replica at random, one call every
 // tenCallPacing, until every replica's breaker is open, and then for
 // tenProbing more.
-func runTen(t *testing.T, srv *redisServer, ns string) tenResult {
+func runTen(t *testing.T, srv *redisServer, fcfg fleet.Config) tenResult {
 	up := newUpstream(t)
 	hc := up.Client()
 	var opened, firstOpen, allOpen atomic.Int64
@@ -111,7 +111,8 @@ func runTen(t *testing.T, srv *redisServer, ns string) tenResult {
 				})
 			},
 		}
-		rs[i] = newReplica(t, srv, cfg, fleet.Config{Namespace: ns, Replica: fmt.Sprint("r", i)})
+		fcfg.Replica = fmt.Sprint("r", i)
+		rs[i] = newReplica(t, srv, cfg, fcfg)
 		rs[i].set.Get("up")
 	}
 	call := func(r *replica) {
@@ -159,16 +160,18 @@ func runTen(t *testing.T, srv *redisServer, ns string) tenResult {
 // each replica's breaker learns of the outage on its own (ten times the
 // threshold in failing calls) and probes on its own schedule (ten probes
 // per open period). With it, the first breaker to open opens all of them,
-// and one replica at a time probes.
+// and one replica at a time probes. With the failures pooled too, the
+// fleet stops after about the threshold in failing calls, fleet-wide.
 func TestTenReplicasAgainstAFailingUpstream(t *testing.T) {
 	srv := startRedis(t)
-	alone := runTen(t, nil, "")
-	shared := runTen(t, srv, t.Name())
+	alone := runTen(t, nil, fleet.Config{})
+	shared := runTen(t, srv, fleet.Config{Namespace: t.Name()})
+	pooled := runTen(t, srv, fleet.Config{Namespace: t.Name() + "/pooled", PooledFailures: tenThreshold})
 	periods := func(r tenResult) float64 { return float64(r.probing) / float64(tenOpen) }
 	for _, row := range []struct {
 		name string
 		r    tenResult
-	}{{"local breakers", alone}, {"fleet", shared}} {
+	}{{"local breakers", alone}, {"fleet", shared}, {"fleet, pooled", pooled}} {
 		t.Logf("%-14s failing calls before every replica was open: %3d (first open at %2d, then %2d more); probes: %3d in %v = %.1f per open period of %v, at most %d in any %v",
 			row.name, row.r.allOpen, row.r.firstOpen, row.r.allOpen-row.r.firstOpen,
 			row.r.probes, row.r.probing.Round(time.Millisecond), float64(row.r.probes)/periods(row.r), tenOpen,
@@ -180,8 +183,13 @@ func TestTenReplicasAgainstAFailingUpstream(t *testing.T) {
 	// calls in flight while the push travels reach the upstream, no more.
 	assert.LessOrEqual(t, shared.allOpen-shared.firstOpen, int64(3))
 	assert.Less(t, shared.allOpen, alone.allOpen)
+	// Pooled, the threshold counts fleet-wide: a few calls more, made
+	// while the count and the push travel.
+	assert.LessOrEqual(t, pooled.allOpen, int64(tenThreshold+4))
 	// One probe per open period, fleet-wide, against one per replica.
-	assert.LessOrEqual(t, shared.maxPerPeriod, 1)
+	for _, r := range []tenResult{shared, pooled} {
+		assert.LessOrEqual(t, r.maxPerPeriod, 1)
+		assert.Less(t, r.probes*3, alone.probes)
+	}
 	assert.Greater(t, alone.maxPerPeriod, 3)
-	assert.Less(t, shared.probes*3, alone.probes)
 }
