@@ -242,6 +242,13 @@ func (f *Fleet) work() {
 			f.push(c)
 		case fl := <-f.failures:
 			f.pool(fl)
+			// A trip the count made is shared before more failures are
+			// counted: select would pick between them at random.
+			select {
+			case c := <-f.changes:
+				f.push(c)
+			default:
+			}
 		case <-t.C:
 			n++
 			f.mu.Lock()
