@@ -23,8 +23,8 @@ type wrapper interface {
 // bulkhead as no failure at all; put a fallback around the chain with
 // fallback.Do. The one exception is timeout's opt-in abandon mode: a
 // bulkhead outside it takes its slot back when the timeout returns, while
-// the abandoned call still runs (up to MaxAbandoned more calls than the
-// bulkhead allows); where that matters, put the timeout outside the
+// the abandoned call still runs (so more calls run than the bulkhead
+// allows); where that matters, put the timeout outside the
 // bulkhead, Chain(brk, tmo, bulk), at the cost of counting the wait for a
 // slot against the timeout.
 //
@@ -38,16 +38,39 @@ type wrapper interface {
 // a chain, Do allocates nothing of its own. A Chain among the elements is
 // spliced in, as if its own elements had been given.
 //
-// Chain() runs calls directly; Chain(p) behaves as p. A nil element (a nil interface,
-// or a nil pointer, func or map inside one) does not panic: every call
-// through the chain returns an error matching ErrNilPolicy that names its
-// position, without running the call.
+// Chain() runs calls directly; Chain(p) behaves as p.
+//
+// # Mistakes
+//
+// Chain finds, when it composes, a nil element (a nil interface, or a nil
+// pointer, func or map inside one: what `brk, _ := breaker.New(badConfig)`
+// leaves) and an element that was not made by its constructor (a zero
+// breaker.Breaker, bulkhead.Bulkhead or timeout.Timeout). Chain returns no
+// error, so that it can be used in an expression, and the library never
+// panics on its user's input; so the result of such a Chain refuses every
+// call, the first one included, with an error that names the element's
+// position and matches ErrMisuse (and ErrNilPolicy for a nil one), without
+// running it. Found at composition, the mistake costs the calls nothing;
+// reported by the first call, it fails the first test or request that uses
+// the chain. No fallback answers such an error and no breaker counts it,
+// so it cannot be hidden behind a cached value or an open breaker.
+//
+// Execute of the result, with a nil ctx or a nil call, returns an error
+// matching ErrNilContext or ErrNilFunc (both match ErrMisuse) without
+// running anything.
 //
 // The result is safe for concurrent use when its elements are.
 func Chain(policies ...Policy) Policy {
 	for i, p := range policies {
 		if isNil(p) {
-			return refuse{fmt.Errorf("%w: Chain element %d of %d", ErrNilPolicy, i, len(policies))}
+			return refuse{&misuseError{msg: fmt.Sprintf("resilience: Chain element %d of %d is nil", i, len(policies)), kind: ErrNilPolicy}}
+		}
+		if w, ok := p.(wrapper); ok {
+			if c, ok := w.Wrap(direct{}).(step.Checker); ok {
+				if err := c.Check(); err != nil {
+					return refuse{fmt.Errorf("resilience: Chain element %d of %d: %w", i, len(policies), err)}
+				}
+			}
 		}
 	}
 	policies = flatten(policies)
@@ -137,6 +160,9 @@ type layer struct {
 }
 
 func (l layer) Execute(ctx context.Context, call func(context.Context) error) error {
+	if err := misuse(ctx, call); err != nil {
+		return err
+	}
 	next := l.next
 	return l.outer.Execute(ctx, func(ctx context.Context) error { return next.Execute(ctx, call) })
 }
@@ -145,8 +171,27 @@ func (l layer) Execute(ctx context.Context, call func(context.Context) error) er
 type direct struct{}
 
 func (direct) Execute(ctx context.Context, call func(context.Context) error) error {
+	if err := misuse(ctx, call); err != nil {
+		return err
+	}
 	return call(ctx)
 }
+
+// misuse returns the error of an Execute given a nil ctx or call, or nil.
+func misuse(ctx context.Context, call func(context.Context) error) error {
+	switch {
+	case ctx == nil:
+		return errNilContext
+	case call == nil:
+		return errNilCall
+	}
+	return nil
+}
+
+var (
+	errNilContext error = &misuseError{msg: "resilience: Execute with a nil context", kind: ErrNilContext}
+	errNilCall    error = &misuseError{msg: "resilience: Execute with a nil call", kind: ErrNilFunc}
+)
 
 // refuse answers every call with err, without running it.
 type refuse struct{ err error }

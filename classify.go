@@ -37,9 +37,10 @@ func (o Outcome) String() string {
 // one in their Config; it is called once per finished call, on the caller's
 // goroutine, so it must be fast and safe for concurrent use.
 //
-// Two rules are applied before any Classifier and cannot be overridden (see
-// Classifier.Classify): the caller's own cancellation or deadline, and the
-// library's own refusals, are Ignored.
+// Three rules are applied before any Classifier and cannot be overridden
+// (see Classifier.Classify): the caller's own cancellation or deadline, the
+// library's own refusals, and the caller's programming errors (ErrMisuse)
+// are Ignored.
 type Classifier func(err error) Outcome
 
 // DefaultClassifier says nil is Success, an error matching context.Canceled
@@ -59,11 +60,14 @@ func DefaultClassifier(err error) Outcome {
 // It is Ignored when err is not nil and ctx is done (the caller cancelled,
 // or its own deadline passed: the dependency was not given the time the
 // policy allows; a deadline that has passed by the clock counts even
-// before ctx's timer has fired, as it may late on a loaded machine), or when err matches ErrRejected (a refusal of this library
-// is local overload, not a failing dependency). Otherwise it is c(err), or
+// before ctx's timer has fired, as it may late on a loaded machine), when
+// err matches ErrRejected (a refusal of this library is local overload,
+// not a failing dependency), or when err matches ErrMisuse (a programming
+// error of the caller, found by a policy inside: counting it would open
+// the breaker and let a fallback hide it). Otherwise it is c(err), or
 // DefaultClassifier(err) when c is nil.
 func (c Classifier) Classify(ctx context.Context, err error) Outcome {
-	if err != nil && (callerDone(ctx) || errors.Is(err, ErrRejected)) {
+	if err != nil && (callerDone(ctx) || errors.Is(err, ErrRejected) || errors.Is(err, ErrMisuse)) {
 		return Ignored
 	}
 	if c == nil {

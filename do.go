@@ -15,7 +15,9 @@ import (
 // T's zero value and whatever fn later produces is dropped, so the result is
 // never written while the caller reads it. When a policy runs fn more than
 // once, the result of the last run that returned before Execute did is kept.
-// When p is nil Do returns an error matching ErrNilPolicy and does not call fn.
+// When p is nil Do returns an error matching ErrNilPolicy and does not call
+// fn; when ctx is nil, one matching ErrNilContext; when fn is nil, one
+// matching ErrNilFunc (all three match ErrMisuse: see there).
 //
 // Through a Chain of this module's policies, Do allocates nothing of its
 // own: it calls fn itself, between the policies' two steps. Through any
@@ -24,6 +26,13 @@ import (
 // call with a context derived from the one it was given; if it does not, Do
 // returns an error and fn is not run.
 func Do[T any](ctx context.Context, p Policy, fn func(context.Context) (T, error)) (T, error) {
+	if ctx == nil || fn == nil {
+		var zero T
+		if ctx == nil {
+			return zero, errDoNilContext
+		}
+		return zero, errDoNilFunc
+	}
 	if s, ok := p.(*steps); ok {
 		return doSteps(ctx, s.layers, fn)
 	}
@@ -33,7 +42,7 @@ func Do[T any](ctx context.Context, p Policy, fn func(context.Context) (T, error
 // doAny is Do through any Policy: fn and its result travel in a doCtx.
 func doAny[T any](ctx context.Context, p Policy, fn func(context.Context) (T, error)) (T, error) {
 	var zero T
-	if p == nil {
+	if isNil(p) {
 		return zero, ErrNilPolicy
 	}
 	c := &doCtx[T]{Context: ctx, fn: fn}
@@ -76,6 +85,11 @@ func doSteps[T any](ctx context.Context, layers []step.Layer, fn func(context.Co
 // errLostDo is returned to a policy that called Do's call with a context not
 // derived from the one it was given.
 var errLostDo = errors.New("resilience: Do: policy called with a context not derived from its own")
+
+var (
+	errDoNilContext error = &misuseError{msg: "resilience: Do with a nil context", kind: ErrNilContext}
+	errDoNilFunc    error = &misuseError{msg: "resilience: Do with a nil fn", kind: ErrNilFunc}
+)
 
 // doCtx is the one allocation of Do: the context handed to the policy, which
 // also carries fn and a slot for its result. The static runDo finds it again

@@ -4,7 +4,8 @@
 //
 //   - breaker stops calling a dependency that keeps failing and probes it back;
 //   - bulkhead bounds how many calls run at once;
-//   - timeout bounds how long a call may take;
+//   - timeout cancels a call's context at its deadline (and, in its
+//     opt-in abandon mode, stops waiting for a callee that ignores it);
 //   - fallback answers with a substitute when the others say no.
 //
 // The adapters httpx (an http.RoundTripper) and grpcx (client interceptors)
@@ -47,10 +48,23 @@
 // Classifier; DefaultClassifier treats every other error as a Failure, and
 // the adapters ship classifiers for HTTP status codes and gRPC codes.
 //
+// # Mistakes
+//
+// A programming error of the library's user (a nil policy, such as the one
+// `brk, _ := breaker.New(badConfig)` leaves; a policy not made by its
+// constructor; a nil call, fn or context) is an error matching ErrMisuse,
+// never a nil-pointer panic. Chain finds nil and unmade policies when it
+// composes, and every call through such a chain, the first one included,
+// returns the error without running. No fallback answers it and no breaker
+// counts it, so a cached value or an open breaker cannot hide it.
+//
 // # Panics
 //
 // A panic in a call propagates to the caller unchanged, after each policy
-// has released what it held (a bulkhead slot, a half-open probe).
+// has released what it held (a bulkhead slot, a half-open probe). So does a
+// panic in a hook of the user's (a Classifier, an Observer, a breaker's
+// OnStateChange, an adapter's key function or fallback): the call it
+// belongs to counts as a failure, and nothing it held is lost.
 //
 // # Observing
 //

@@ -63,6 +63,11 @@ const (
 	EventAbandonDone
 	// EventFallback: a fallback answered in place of Err.
 	EventFallback
+	// EventInjected: a fault injector (package inject) delayed a call by
+	// Latency and, when Err is not nil, failed it with Err, on purpose.
+	// It is never a failure of the dependency itself; a breaker that
+	// the injected error reaches still counts it, as it is meant to.
+	EventInjected
 	// EventSync: a fleet read the shared state from its store (Redis);
 	// Latency is how long the read took.
 	EventSync
@@ -82,6 +87,7 @@ var eventKindNames = [...]string{
 	EventAbandon:     "abandon",
 	EventAbandonDone: "abandon_done",
 	EventFallback:    "fallback",
+	EventInjected:    "injected",
 	EventSync:        "sync",
 	EventSyncError:   "sync_error",
 }

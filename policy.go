@@ -32,8 +32,12 @@ type Policy interface {
 // Do depends on it.
 type PolicyFunc func(ctx context.Context, call func(context.Context) error) error
 
-// Execute calls f(ctx, call).
+// Execute calls f(ctx, call). A nil f returns an error matching
+// ErrNilPolicy (and ErrMisuse) without running call.
 func (f PolicyFunc) Execute(ctx context.Context, call func(context.Context) error) error {
+	if f == nil {
+		return ErrNilPolicy
+	}
 	return f(ctx, call)
 }
 
@@ -46,5 +50,7 @@ func (f PolicyFunc) Execute(ctx context.Context, call func(context.Context) erro
 var ErrRejected = errors.New("resilience: rejected")
 
 // ErrNilPolicy is matched by the error of a call made through a nil policy:
-// Do with a nil Policy, or Chain given a nil element. The call is not run.
-var ErrNilPolicy = errors.New("resilience: nil policy")
+// Do with a nil Policy, Chain given a nil element, a method of a nil
+// *breaker.Breaker, *bulkhead.Bulkhead or *timeout.Timeout. The call is not
+// run. It matches ErrMisuse: no fallback answers it, no breaker counts it.
+var ErrNilPolicy error = &misuseError{msg: "resilience: nil policy"}

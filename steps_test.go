@@ -165,7 +165,7 @@ func TestDoThroughAChainGivesBackWhatAPanickingCallHeld(t *testing.T) {
 
 func TestDoThroughAChainInAbandonModeStillReturnsOnTime(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c := newModChain(t, timeout.Config{Timeout: time.Second, MaxAbandoned: 1})
+		c := newModChain(t, timeout.Config{Timeout: time.Second, Abandon: true, MaxAbandoned: 1})
 		release := make(chan struct{})
 		start := time.Now()
 		v, err := resilience.Do(context.Background(), c.p, func(context.Context) (int, error) {

@@ -111,7 +111,7 @@ func ourChainLibs(tb testing.TB, _ context.Context, mode chainMode) []lib {
 func ourHTTPLibs(tb testing.TB, url string) []lib {
 	t, err := httpx.New(httpx.Config{
 		Base:     newBase(tb),
-		Breaker:  breaker.SetConfig{Config: breaker.Config{OpenTimeout: openFor}},
+		Breaker:  breaker.KeyedConfig{Config: breaker.Config{OpenTimeout: openFor}},
 		Bulkhead: bulkhead.Config{MaxConcurrent: maxConcurrent},
 		Timeout:  policyTimeout,
 	})

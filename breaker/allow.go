@@ -17,7 +17,15 @@ import (
 // half-open breaker until Config.HalfOpenTimeout passes. Allow allocates
 // (about two small objects per call let through); Execute does not. It is
 // safe for concurrent use, and done may be called from any goroutine.
+//
+// A panic in Config.Classifier, called by done, counts the call as a
+// failure and gives back its probe before it goes on. A nil ctx, a nil
+// *Breaker or a zero Breaker returns a nil done and an error matching
+// resilience.ErrMisuse (see Execute).
 func (b *Breaker) Allow(ctx context.Context) (done func(err error), err error) {
+	if b == nil || b.s == nil || ctx == nil {
+		return nil, b.misuse(ctx, succeedCall)
+	}
 	r, start, err := b.enter()
 	if err != nil {
 		return nil, err
@@ -40,3 +48,6 @@ func (t *ticket) done(err error) {
 		t.b.exit(t.ctx, t.r, t.start, err, false)
 	}
 }
+
+// succeedCall stands for the call Allow has none of, for misuse.
+func succeedCall(context.Context) error { return nil }

@@ -109,7 +109,7 @@ func BenchmarkOpenRefusal(b *testing.B) {
 }
 
 func BenchmarkSetGetExistingKey(b *testing.B) {
-	s, err := breaker.NewSet(breaker.SetConfig{})
+	s, err := breaker.NewSet(breaker.KeyedConfig{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package breaker
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -125,9 +126,53 @@ func (b *Breaker) Key() string { return b.key }
 // call gets ctx itself. Execute does not look at ctx first: on a done ctx,
 // call still runs (and should return at once), and its failure is
 // ignored. A panic in call counts as a failure, and then propagates to the
-// caller unchanged. Execute is safe for concurrent use.
+// caller unchanged. So does a panic in Config.Classifier: the call counts
+// as a failure, a half-open probe is given back, and the panic goes on. A
+// panic in OnStateChange or the Observer goes on to the caller the same
+// way, after the breaker has given back what the call held.
+//
+// A nil ctx or call, a nil *Breaker or a zero Breaker (not made by New) is
+// a programming error: Execute returns an error matching
+// resilience.ErrMisuse (and resilience.ErrNilContext, ErrNilFunc or
+// ErrNilPolicy) without running call, and counts nothing. Execute is safe
+// for concurrent use.
 func (b *Breaker) Execute(ctx context.Context, call func(context.Context) error) error {
 	return b.execute(ctx, nil, call)
+}
+
+// Programming errors of the breaker's user (see Execute).
+var (
+	errNilBreaker  = fmt.Errorf("breaker: nil *Breaker: %w", resilience.ErrNilPolicy)
+	errZeroBreaker = fmt.Errorf("breaker: zero Breaker (make one with New): %w", resilience.ErrMisuse)
+	errNilContext  = fmt.Errorf("breaker: nil context: %w", resilience.ErrNilContext)
+	errNilCall     = fmt.Errorf("breaker: nil call: %w", resilience.ErrNilFunc)
+)
+
+// check returns the programming error that keeps b from running any call,
+// or nil.
+func (b *Breaker) check() error {
+	switch {
+	case b == nil:
+		return errNilBreaker
+	case b.s == nil:
+		return errZeroBreaker
+	}
+	return nil
+}
+
+// misuse returns the programming error of a call through b with ctx and
+// call, or nil.
+func (b *Breaker) misuse(ctx context.Context, call func(context.Context) error) error {
+	if err := b.check(); err != nil {
+		return err
+	}
+	if ctx == nil {
+		return errNilContext
+	}
+	if call == nil {
+		return errNilCall
+	}
+	return nil
 }
 
 // Wrap returns a Policy that runs next inside b: what resilience.Chain uses
@@ -143,6 +188,9 @@ type wrapped struct {
 func (w *wrapped) Execute(ctx context.Context, call func(context.Context) error) error {
 	return w.b.execute(ctx, w.next, call)
 }
+
+// Check reports a breaker that cannot run any call, for resilience.Chain.
+func (w *wrapped) Check() error { return w.b.check() }
 
 // Enter and Exit are execute in two steps, for resilience.Do (see
 // internal/step).
@@ -170,6 +218,9 @@ func run(ctx context.Context, next resilience.Policy, call func(context.Context)
 var errCallPanicked = errors.New("breaker: call panicked")
 
 func (b *Breaker) execute(ctx context.Context, next resilience.Policy, call func(context.Context) error) error {
+	if b == nil || b.s == nil || ctx == nil || call == nil {
+		return b.misuse(ctx, call)
+	}
 	r, start, err := b.enter()
 	if err != nil {
 		return err
@@ -209,7 +260,7 @@ func (b *Breaker) enterSlow(r *period) (*period, time.Duration, error) {
 			return nil, 0, b.refuse(rej)
 		}
 		if b.npending.Load() != 0 {
-			b.report() // open to half-open: say so before the probe runs
+			b.reportAdmitted(r) // open to half-open: say so before the probe runs
 			if cur := b.rec.Load(); cur != r && cur.rej != nil {
 				// A callback moved the breaker on (forced it open, say):
 				// refuse as the new state does.
@@ -225,6 +276,21 @@ func (b *Breaker) enterSlow(r *period) (*period, time.Duration, error) {
 		start = b.s.clock()
 	}
 	return r, start, nil
+}
+
+// reportAdmitted reports pending changes of state for a call just
+// admitted in r. When OnStateChange or the Observer panics, the call does
+// not run: the probe it holds in a HalfOpen r is given back, and the panic
+// goes on.
+func (b *Breaker) reportAdmitted(r *period) {
+	reported := false
+	defer func() {
+		if !reported && r.state == HalfOpen {
+			r.probes.Add(^uint32(0))
+		}
+	}()
+	b.report()
+	reported = true
 }
 
 // timed reports whether a call in r needs its latency: to judge it slow,
@@ -257,8 +323,28 @@ func (b *Breaker) exit(ctx context.Context, r *period, start time.Duration, err 
 	case err == nil && b.s.classifier == nil && b.s.slowCallThreshold == 0:
 		outcome = resilience.Success // what classify says, without the calls
 	default:
+		classified := false
+		defer func() {
+			if !classified { // the Classifier panicked: a failure, and the panic goes on
+				b.record(r, resilience.Failure, errFailure)
+			}
+		}()
 		outcome, mark = b.classify(ctx, err, latency)
+		classified = true
 	}
+	b.record(r, outcome, mark)
+	if b.s.observer != nil {
+		b.s.observer.Observe(resilience.Event{Kind: resilience.EventCall, Policy: b.s.name, Key: b.key, Outcome: outcome, Latency: latency, Err: err})
+	}
+	if b.npending.Load() != 0 {
+		b.report()
+	}
+}
+
+// record tells gobreaker the outcome of a call let through in r (mark is
+// its marker), and gives back the probe of an ignored call in a HalfOpen
+// r (a counted one ends the half-open state).
+func (b *Breaker) record(r *period, outcome resilience.Outcome, mark error) {
 	if r.state != ForcedClosed && b.rec.Load() == r {
 		_, _ = r.inst.cb.Execute(func() (struct{}, error) {
 			if b.rec.Load() != r {
@@ -272,12 +358,6 @@ func (b *Breaker) exit(ctx context.Context, r *period, start time.Duration, err 
 	}
 	if outcome == resilience.Failure && r.state == Closed {
 		b.failed() // see WatchFailures
-	}
-	if b.s.observer != nil {
-		b.s.observer.Observe(resilience.Event{Kind: resilience.EventCall, Policy: b.s.name, Key: b.key, Outcome: outcome, Latency: latency, Err: err})
-	}
-	if b.npending.Load() != 0 {
-		b.report()
 	}
 }
 
@@ -520,12 +600,12 @@ func (b *Breaker) Counts() Counts {
 }
 
 // ForceOpen makes the breaker refuse every call with ErrOpen (State
-// ForcedOpen, RetryAfter zero) until Release or ForceClosed, for
+// ForcedOpen, RetryAfter zero) until Unforce or ForceClosed, for
 // maintenance or tests. Calls already running finish normally.
 func (b *Breaker) ForceOpen() { b.force(ForcedOpen) }
 
 // ForceClosed makes the breaker let every call through, uncounted (State
-// ForcedClosed), until Release or ForceOpen.
+// ForcedClosed), until Unforce or ForceOpen.
 func (b *Breaker) ForceClosed() { b.force(ForcedClosed) }
 
 func (b *Breaker) force(st State) {
@@ -542,10 +622,10 @@ func (b *Breaker) force(st State) {
 	b.report()
 }
 
-// Release returns a forced breaker to automatic operation: it is Closed
+// Unforce returns a forced breaker to automatic operation: it is Closed
 // again, with its counts and its open-duration schedule started afresh.
 // It does nothing to a breaker that is not forced.
-func (b *Breaker) Release() {
+func (b *Breaker) Unforce() {
 	fresh := newInstance(b, false)
 	b.mu.Lock()
 	if cur := b.rec.Load(); cur.state == ForcedOpen || cur.state == ForcedClosed {

@@ -31,14 +31,19 @@ type Config struct {
 	FailureRate float64
 
 	// MinCalls is the number of calls the FailureRate rule needs in its
-	// window before it can trip. Zero: 10. Used only with FailureRate.
+	// window before it can trip. Zero: 10. It belongs to the FailureRate
+	// rule: setting it while FailureRate is zero is an error, since it
+	// would do nothing.
 	MinCalls uint32
 
 	// Window is the rolling window of the FailureRate rule, kept in ten
 	// buckets of Window/10 each (gobreaker's BucketPeriod), so calls leave
 	// it a tenth of a window at a time. Zero: 60s. Otherwise it must be
-	// positive and at most 100 years. Used only with FailureRate; when
-	// that is set, consecutive failures older than the window are
+	// at least 10ms (ten buckets of 1ms: a shorter window forgets calls
+	// before the next one comes, and would never trip) and at most 100
+	// years. It belongs to the FailureRate rule: setting it while
+	// FailureRate is zero is an error, since it would do nothing. When
+	// FailureRate is set, consecutive failures older than the window are
 	// forgotten too.
 	Window time.Duration
 
@@ -102,6 +107,9 @@ const (
 	windowBuckets              = 10
 	// maxWindow keeps gobreaker's bucket arithmetic from overflowing.
 	maxWindow = 100 * 365 * 24 * time.Hour
+	// minWindow holds ten buckets of 1ms: a shorter window forgets every
+	// call before the next one comes, and never trips.
+	minWindow = windowBuckets * time.Millisecond
 )
 
 // settings is a validated Config with its defaults applied, shared by every
@@ -144,6 +152,12 @@ func (cfg Config) validate() (*settings, error) {
 		return nil, bad("FailureRate", "in (0, 1] (or zero: off)", cfg.FailureRate)
 	case cfg.Window < 0 || cfg.Window > maxWindow:
 		return nil, bad("Window", "positive and at most 100 years (or zero: 60s)", cfg.Window)
+	case cfg.Window > 0 && cfg.Window < minWindow:
+		return nil, bad("Window", "at least 10ms, ten buckets of 1ms (or zero: 60s)", cfg.Window)
+	case cfg.FailureRate == 0 && cfg.Window != 0:
+		return nil, bad("Window", "zero when Config.FailureRate is zero (the window belongs to that rule, which is off)", cfg.Window)
+	case cfg.FailureRate == 0 && cfg.MinCalls != 0:
+		return nil, bad("MinCalls", "zero when Config.FailureRate is zero (it belongs to that rule, which is off)", cfg.MinCalls)
 	case cfg.SlowCallThreshold < 0:
 		return nil, bad("SlowCallThreshold", "positive (or zero: off)", cfg.SlowCallThreshold)
 	case cfg.OpenTimeout < 0:

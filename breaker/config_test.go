@@ -15,22 +15,26 @@ import (
 func TestNewRefusesBadConfigNamingTheField(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		cfg  breaker.SetConfig
+		cfg  breaker.KeyedConfig
 		want string
 	}{
-		{"rate above one", breaker.SetConfig{Config: breaker.Config{FailureRate: 1.5}}, "breaker: Config.FailureRate must be in (0, 1] (or zero: off), got 1.5"},
-		{"negative rate", breaker.SetConfig{Config: breaker.Config{FailureRate: -0.1}}, "breaker: Config.FailureRate must be in (0, 1]"},
-		{"NaN rate", breaker.SetConfig{Config: breaker.Config{FailureRate: math.NaN()}}, "breaker: Config.FailureRate must be in (0, 1]"},
-		{"negative window", breaker.SetConfig{Config: breaker.Config{FailureRate: 0.5, Window: -time.Second}}, "breaker: Config.Window must be positive"},
-		{"window too long", breaker.SetConfig{Config: breaker.Config{FailureRate: 0.5, Window: math.MaxInt64}}, "breaker: Config.Window must be positive and at most 100 years"},
-		{"negative slow threshold", breaker.SetConfig{Config: breaker.Config{SlowCallThreshold: -1}}, "breaker: Config.SlowCallThreshold must be positive"},
-		{"negative open timeout", breaker.SetConfig{Config: breaker.Config{OpenTimeout: -time.Second}}, "breaker: Config.OpenTimeout must be positive (or zero: 30s), got -1s"},
-		{"negative max open timeout", breaker.SetConfig{Config: breaker.Config{MaxOpenTimeout: -time.Second}}, "breaker: Config.MaxOpenTimeout must be positive"},
-		{"max open timeout under open timeout", breaker.SetConfig{Config: breaker.Config{OpenTimeout: time.Minute, MaxOpenTimeout: time.Second}}, "breaker: Config.MaxOpenTimeout must be zero or at least OpenTimeout (1m0s), got 1s"},
-		{"max open timeout under the default open timeout", breaker.SetConfig{Config: breaker.Config{MaxOpenTimeout: time.Second}}, "breaker: Config.MaxOpenTimeout must be zero or at least OpenTimeout (30s), got 1s"},
-		{"negative half-open timeout", breaker.SetConfig{Config: breaker.Config{HalfOpenTimeout: -1}}, "breaker: Config.HalfOpenTimeout must be positive"},
-		{"negative MaxKeys", breaker.SetConfig{MaxKeys: -1}, "breaker: SetConfig.MaxKeys must be positive (or zero: 1024), got -1"},
-		{"negative IdleTimeout", breaker.SetConfig{IdleTimeout: -time.Minute}, "breaker: SetConfig.IdleTimeout must be positive (or zero: no idle expiry), got -1m0s"},
+		{"rate above one", breaker.KeyedConfig{Config: breaker.Config{FailureRate: 1.5}}, "breaker: Config.FailureRate must be in (0, 1] (or zero: off), got 1.5"},
+		{"negative rate", breaker.KeyedConfig{Config: breaker.Config{FailureRate: -0.1}}, "breaker: Config.FailureRate must be in (0, 1]"},
+		{"NaN rate", breaker.KeyedConfig{Config: breaker.Config{FailureRate: math.NaN()}}, "breaker: Config.FailureRate must be in (0, 1]"},
+		{"negative window", breaker.KeyedConfig{Config: breaker.Config{FailureRate: 0.5, Window: -time.Second}}, "breaker: Config.Window must be positive"},
+		{"window too long", breaker.KeyedConfig{Config: breaker.Config{FailureRate: 0.5, Window: math.MaxInt64}}, "breaker: Config.Window must be positive and at most 100 years"},
+		{"negative slow threshold", breaker.KeyedConfig{Config: breaker.Config{SlowCallThreshold: -1}}, "breaker: Config.SlowCallThreshold must be positive"},
+		{"negative open timeout", breaker.KeyedConfig{Config: breaker.Config{OpenTimeout: -time.Second}}, "breaker: Config.OpenTimeout must be positive (or zero: 30s), got -1s"},
+		{"negative max open timeout", breaker.KeyedConfig{Config: breaker.Config{MaxOpenTimeout: -time.Second}}, "breaker: Config.MaxOpenTimeout must be positive"},
+		{"max open timeout under open timeout", breaker.KeyedConfig{Config: breaker.Config{OpenTimeout: time.Minute, MaxOpenTimeout: time.Second}}, "breaker: Config.MaxOpenTimeout must be zero or at least OpenTimeout (1m0s), got 1s"},
+		{"max open timeout under the default open timeout", breaker.KeyedConfig{Config: breaker.Config{MaxOpenTimeout: time.Second}}, "breaker: Config.MaxOpenTimeout must be zero or at least OpenTimeout (30s), got 1s"},
+		{"negative half-open timeout", breaker.KeyedConfig{Config: breaker.Config{HalfOpenTimeout: -1}}, "breaker: Config.HalfOpenTimeout must be positive"},
+		{"negative MaxKeys", breaker.KeyedConfig{MaxKeys: -1}, "breaker: KeyedConfig.MaxKeys must be positive (or zero: 1024), got -1"},
+		{"min calls without a failure rate", breaker.KeyedConfig{Config: breaker.Config{MinCalls: 20}}, "breaker: Config.MinCalls must be zero when Config.FailureRate is zero (it belongs to that rule, which is off), got 20"},
+		{"window without a failure rate", breaker.KeyedConfig{Config: breaker.Config{Window: time.Minute}}, "breaker: Config.Window must be zero when Config.FailureRate is zero"},
+		{"window too short to hold a bucket", breaker.KeyedConfig{Config: breaker.Config{FailureRate: 0.5, Window: time.Nanosecond}}, "breaker: Config.Window must be at least 10ms, ten buckets of 1ms (or zero: 60s), got 1ns"},
+		{"window just under ten buckets of 1ms", breaker.KeyedConfig{Config: breaker.Config{FailureRate: 0.5, Window: 10*time.Millisecond - 1}}, "breaker: Config.Window must be at least 10ms"},
+		{"negative IdleTimeout", breaker.KeyedConfig{IdleTimeout: -time.Minute}, "breaker: KeyedConfig.IdleTimeout must be positive (or zero: no idle expiry), got -1m0s"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := breaker.NewSet(tc.cfg)
@@ -50,14 +54,14 @@ func TestZeroConfigIsValid(t *testing.T) {
 	b, err := breaker.New(breaker.Config{})
 	require.NoError(t, err)
 	assert.Equal(t, breaker.Closed, b.State())
-	s, err := breaker.NewSet(breaker.SetConfig{})
+	s, err := breaker.NewSet(breaker.KeyedConfig{})
 	require.NoError(t, err)
 	assert.Zero(t, s.Len())
 }
 
 // badFields is the reference for config validation: the fields of cfg
 // that are invalid, by the rules the Config documentation states.
-func badFields(cfg breaker.SetConfig) []string {
+func badFields(cfg breaker.KeyedConfig) []string {
 	var bad []string
 	r := cfg.FailureRate
 	if r != 0 && !(r > 0 && r <= 1) {
@@ -66,14 +70,20 @@ func badFields(cfg breaker.SetConfig) []string {
 	for name, d := range map[string]time.Duration{
 		"Config.Window": cfg.Window, "Config.SlowCallThreshold": cfg.SlowCallThreshold,
 		"Config.OpenTimeout": cfg.OpenTimeout, "Config.MaxOpenTimeout": cfg.MaxOpenTimeout,
-		"Config.HalfOpenTimeout": cfg.HalfOpenTimeout, "SetConfig.IdleTimeout": cfg.IdleTimeout,
+		"Config.HalfOpenTimeout": cfg.HalfOpenTimeout, "KeyedConfig.IdleTimeout": cfg.IdleTimeout,
 	} {
 		if d < 0 {
 			bad = append(bad, name)
 		}
 	}
-	if cfg.Window > 100*365*24*time.Hour {
+	if cfg.Window > 100*365*24*time.Hour || (cfg.Window > 0 && cfg.Window < 10*time.Millisecond) {
 		bad = append(bad, "Config.Window")
+	}
+	if r == 0 && cfg.Window != 0 { // a setting of the rate rule, which is off
+		bad = append(bad, "Config.Window")
+	}
+	if r == 0 && cfg.MinCalls != 0 {
+		bad = append(bad, "Config.MinCalls")
 	}
 	open := cfg.OpenTimeout
 	if open == 0 {
@@ -83,7 +93,7 @@ func badFields(cfg breaker.SetConfig) []string {
 		bad = append(bad, "Config.MaxOpenTimeout")
 	}
 	if cfg.MaxKeys < 0 {
-		bad = append(bad, "SetConfig.MaxKeys")
+		bad = append(bad, "KeyedConfig.MaxKeys")
 	}
 	return bad
 }
@@ -100,7 +110,7 @@ func FuzzConfig(f *testing.F) {
 	f.Add(uint32(0), 0.3, uint32(0), int64(9), int64(0), int64(1), int64(0), uint32(0), int64(0), 0, int64(0))
 	f.Fuzz(func(t *testing.T, consecutive uint32, rate float64, minCalls uint32, window, slow, open, maxOpen int64,
 		probes uint32, halfOpen int64, maxKeys int, idle int64) {
-		cfg := breaker.SetConfig{
+		cfg := breaker.KeyedConfig{
 			Config: breaker.Config{
 				ConsecutiveFailures: consecutive, FailureRate: rate, MinCalls: minCalls,
 				Window: time.Duration(window), SlowCallThreshold: time.Duration(slow),

@@ -33,7 +33,7 @@
 // cannot hold the breaker half-open.
 //
 // ForceOpen and ForceClosed override the rules (ForcedOpen refuses every
-// call; ForcedClosed lets every call through, uncounted) until Release,
+// call; ForcedClosed lets every call through, uncounted) until Unforce,
 // which returns the breaker to Closed with fresh counts.
 //
 // Time moves the breaker only when it is used: the first call (or State)
@@ -132,7 +132,7 @@
 //
 // The zero Config trips after 5 consecutive failures, stays open 30s, then
 // admits 1 probe for up to 30s; counts no call as slow; uses
-// resilience.DefaultClassifier; and reports to nobody. The zero SetConfig
+// resilience.DefaultClassifier; and reports to nobody. The zero KeyedConfig
 // adds a bound of 1024 keys and no idle expiry. Invalid settings (a rate
 // outside (0, 1], a negative duration, a MaxOpenTimeout below OpenTimeout)
 // make New and NewSet return an error that names the field.

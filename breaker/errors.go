@@ -70,6 +70,12 @@ func (e *RejectedError) Error() string {
 // Unwrap returns ErrOpen or ErrTooManyProbes.
 func (e *RejectedError) Unwrap() error { return e.kind }
 
+// Is reports whether target is resilience.ErrRejected, which e matches
+// without unwrapping (it matches ErrOpen or ErrTooManyProbes through
+// Unwrap). A refusal says so in one call: fallback.Do, which must tell a
+// refusal from a programming error before it answers, asks it that way.
+func (e *RejectedError) Is(target error) bool { return target == resilience.ErrRejected }
+
 // RetryAfter returns how long from now until the breaker lets a call
 // through again: for Open, until its open duration ends; for HalfOpen,
 // until its half-open state times out at the latest (a probe may close it

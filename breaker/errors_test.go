@@ -23,7 +23,7 @@ func TestSentinelsMatchErrRejected(t *testing.T) {
 
 func TestRejectedError(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		s, err := breaker.NewSet(breaker.SetConfig{Config: breaker.Config{Name: "payments", ConsecutiveFailures: 1, OpenTimeout: 30 * time.Second}})
+		s, err := breaker.NewSet(breaker.KeyedConfig{Config: breaker.Config{Name: "payments", ConsecutiveFailures: 1, OpenTimeout: 30 * time.Second}})
 		require.NoError(t, err)
 		b := s.Get("api.example.com")
 		failN(t, b, 1)
@@ -62,7 +62,7 @@ func TestRejectedErrorMessages(t *testing.T) {
 			if tc.key == "" {
 				b = mustNew(t, breaker.Config{Name: tc.name})
 			} else {
-				s, err := breaker.NewSet(breaker.SetConfig{Config: breaker.Config{Name: tc.name}})
+				s, err := breaker.NewSet(breaker.KeyedConfig{Config: breaker.Config{Name: tc.name}})
 				require.NoError(t, err)
 				b = s.Get(tc.key)
 			}

@@ -59,7 +59,7 @@ func Example() {
 // A Set keeps one breaker per key, here per host: one host failing does
 // not stop calls to the others.
 func ExampleSet() {
-	hosts, err := breaker.NewSet(breaker.SetConfig{
+	hosts, err := breaker.NewSet(breaker.KeyedConfig{
 		Config:  breaker.Config{Name: "api", ConsecutiveFailures: 1},
 		MaxKeys: 100,
 	})

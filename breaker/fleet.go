@@ -21,8 +21,8 @@ type Change struct {
 	// otherwise.
 	Until time.Time
 	// Followed is true when Follow made the change (another replica's
-	// breaker decided it), false when the breaker's own rules, a force or
-	// a release did.
+	// breaker decided it), false when the breaker's own rules, Trip, a
+	// force or Unforce did.
 	Followed bool
 }
 

@@ -113,7 +113,7 @@ func TestFollowLeavesForcedBreakersAndIgnoresPastAndOtherStates(t *testing.T) {
 
 func TestSetWatchSeesEveryBreakerAndLookupMakesNone(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		set, err := breaker.NewSet(breaker.SetConfig{Config: breaker.Config{ConsecutiveFailures: 1}})
+		set, err := breaker.NewSet(breaker.KeyedConfig{Config: breaker.Config{ConsecutiveFailures: 1}})
 		require.NoError(t, err)
 		var w changes
 		set.Watch(w.watch)

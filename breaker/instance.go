@@ -10,7 +10,7 @@ import (
 // An instance is one gobreaker state machine under a Breaker. It counts
 // calls in the closed state, decides when to trip, and admits and judges
 // half-open probes. The Breaker replaces it with a fresh one when its own
-// rules take over (a half-open timeout, Release), so that a probe that
+// rules take over (a half-open timeout, Unforce), so that a probe that
 // never returns cannot hold it.
 type instance struct {
 	cb *gobreaker.CircuitBreaker[struct{}]

@@ -8,11 +8,13 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/go-resilience/resilience"
 )
 
-// SetConfig configures a Set: the Config every breaker of the set shares,
+// KeyedConfig configures a Set: the Config every breaker of the set shares,
 // and the bound on how many it keeps. The zero value is valid.
-type SetConfig struct {
+type KeyedConfig struct {
 	// Config is the configuration of every breaker in the set. Their
 	// Name is Config.Name, their Key the key they were made for.
 	Config
@@ -75,16 +77,16 @@ type Set struct {
 
 // NewSet returns an empty Set, or an error naming the first invalid field
 // of cfg.
-func NewSet(cfg SetConfig) (*Set, error) {
+func NewSet(cfg KeyedConfig) (*Set, error) {
 	s, err := cfg.Config.validate()
 	if err != nil {
 		return nil, err
 	}
 	switch {
 	case cfg.MaxKeys < 0:
-		return nil, fmt.Errorf("breaker: SetConfig.MaxKeys must be positive (or zero: %d), got %d", defaultMaxKeys, cfg.MaxKeys)
+		return nil, fmt.Errorf("breaker: KeyedConfig.MaxKeys must be positive (or zero: %d), got %d", defaultMaxKeys, cfg.MaxKeys)
 	case cfg.IdleTimeout < 0:
-		return nil, fmt.Errorf("breaker: SetConfig.IdleTimeout must be positive (or zero: no idle expiry), got %v", cfg.IdleTimeout)
+		return nil, fmt.Errorf("breaker: KeyedConfig.IdleTimeout must be positive (or zero: no idle expiry), got %v", cfg.IdleTimeout)
 	}
 	set := &Set{s: s, maxKeys: cfg.MaxKeys, idle: cfg.IdleTimeout}
 	if set.maxKeys == 0 {
@@ -110,9 +112,18 @@ func (s *Set) Get(key string) *Breaker {
 
 // Execute runs call under the breaker for key: s.Get(key).Execute(ctx,
 // call).
+//
+// A nil *Set or a zero Set (not made by NewSet) returns an error matching
+// resilience.ErrMisuse without running call, as does a nil ctx or call.
 func (s *Set) Execute(ctx context.Context, key string, call func(context.Context) error) error {
+	if s == nil || s.m.Load() == nil {
+		return errNilSet
+	}
 	return s.Get(key).execute(ctx, nil, call)
 }
+
+// errNilSet is the error of a call through a nil or zero Set.
+var errNilSet = fmt.Errorf("breaker: nil or zero Set (make one with NewSet): %w", resilience.ErrNilPolicy)
 
 // Len returns how many breakers the set keeps (the overflow breaker is not
 // counted), after dropping those idle for IdleTimeout.

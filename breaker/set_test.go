@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func mustSet(t *testing.T, cfg breaker.SetConfig) *breaker.Set {
+func mustSet(t *testing.T, cfg breaker.KeyedConfig) *breaker.Set {
 	t.Helper()
 	s, err := breaker.NewSet(cfg)
 	require.NoError(t, err)
@@ -29,7 +29,7 @@ func keys(s *breaker.Set) []string {
 func TestSetMakesOneBreakerPerKeyLazily(t *testing.T) {
 	rec := &recorder{}
 	var labels []string
-	s := mustSet(t, breaker.SetConfig{Config: breaker.Config{
+	s := mustSet(t, breaker.KeyedConfig{Config: breaker.Config{
 		Name: "api", ConsecutiveFailures: 1, Observer: rec,
 		OnStateChange: func(name string, _, _ breaker.State) { labels = append(labels, name) },
 	}})
@@ -58,7 +58,7 @@ func TestSetMakesOneBreakerPerKeyLazily(t *testing.T) {
 
 func TestSetOnStateChangeNameWithoutSetName(t *testing.T) {
 	var got string
-	s := mustSet(t, breaker.SetConfig{Config: breaker.Config{
+	s := mustSet(t, breaker.KeyedConfig{Config: breaker.Config{
 		ConsecutiveFailures: 1,
 		OnStateChange:       func(name string, _, _ breaker.State) { got = name },
 	}})
@@ -67,7 +67,7 @@ func TestSetOnStateChangeNameWithoutSetName(t *testing.T) {
 }
 
 func TestSetGetOfAnExistingKeyAllocatesNothing(t *testing.T) {
-	s := mustSet(t, breaker.SetConfig{IdleTimeout: time.Hour})
+	s := mustSet(t, breaker.KeyedConfig{IdleTimeout: time.Hour})
 	key := string([]byte("host.example.com")) // not a constant
 	want := s.Get(key)
 	allocs := testing.AllocsPerRun(1000, func() {
@@ -171,7 +171,7 @@ func TestSetEviction(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				tc.run(t, mustSet(t, breaker.SetConfig{MaxKeys: 3, Config: breaker.Config{ConsecutiveFailures: 1, OpenTimeout: time.Minute}}))
+				tc.run(t, mustSet(t, breaker.KeyedConfig{MaxKeys: 3, Config: breaker.Config{ConsecutiveFailures: 1, OpenTimeout: time.Minute}}))
 			})
 		})
 	}
@@ -179,7 +179,7 @@ func TestSetEviction(t *testing.T) {
 
 func TestSetIdleTimeout(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		s := mustSet(t, breaker.SetConfig{IdleTimeout: time.Minute, Config: breaker.Config{ConsecutiveFailures: 1, OpenTimeout: 10 * time.Minute}})
+		s := mustSet(t, breaker.KeyedConfig{IdleTimeout: time.Minute, Config: breaker.Config{ConsecutiveFailures: 1, OpenTimeout: 10 * time.Minute}})
 		s.Get("a")
 		s.Get("b")
 		failN(t, s.Get("open"), 1)
@@ -198,7 +198,7 @@ func TestSetIdleTimeout(t *testing.T) {
 }
 
 func TestSetRange(t *testing.T) {
-	s := mustSet(t, breaker.SetConfig{})
+	s := mustSet(t, breaker.KeyedConfig{})
 	for _, k := range []string{"c", "a", "b"} {
 		s.Get(k)
 	}
@@ -214,7 +214,7 @@ func TestSetRange(t *testing.T) {
 }
 
 func TestSetConcurrentGetOfANewKeyMakesOneBreaker(t *testing.T) {
-	s := mustSet(t, breaker.SetConfig{MaxKeys: 8})
+	s := mustSet(t, breaker.KeyedConfig{MaxKeys: 8})
 	const n = 64
 	got := make([]*breaker.Breaker, n)
 	var wg sync.WaitGroup
@@ -233,7 +233,7 @@ func TestSetConcurrentGetOfANewKeyMakesOneBreaker(t *testing.T) {
 
 func TestSetPolicyEventsCarryTheKey(t *testing.T) {
 	rec := &recorder{}
-	s := mustSet(t, breaker.SetConfig{Config: breaker.Config{Name: "svc", Observer: rec}})
+	s := mustSet(t, breaker.KeyedConfig{Config: breaker.Config{Name: "svc", Observer: rec}})
 	require.NoError(t, s.Execute(context.Background(), "k1", succeed))
 	calls := rec.OfKind(resilience.EventCall)
 	require.Len(t, calls, 1)

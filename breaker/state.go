@@ -14,9 +14,9 @@ const (
 	// Open: every call is refused with ErrOpen until the open duration
 	// has passed.
 	Open
-	// ForcedOpen: every call is refused with ErrOpen until Release.
+	// ForcedOpen: every call is refused with ErrOpen until Unforce.
 	ForcedOpen
-	// ForcedClosed: every call goes through, uncounted, until Release.
+	// ForcedClosed: every call goes through, uncounted, until Unforce.
 	ForcedClosed
 )
 

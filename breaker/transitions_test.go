@@ -299,16 +299,16 @@ func TestForcedStates(t *testing.T) {
 		assert.Equal(t, breaker.ForcedClosed, b.State(), "forced closed never trips")
 		assert.Equal(t, uint32(0), b.Counts().TotalFailures, "nor counts")
 
-		b.Release()
+		b.Unforce()
 		assert.Equal(t, breaker.Closed, b.State())
 		assert.Equal(t, breaker.Counts{}, b.Counts())
-		b.Release() // not forced: no change
+		b.Unforce() // not forced: no change
 		failN(t, b, 1)
 		assert.Equal(t, breaker.Open, b.State(), "automatic again")
 
 		b.ForceClosed()
 		require.NoError(t, b.Execute(context.Background(), succeed))
-		b.Release()
+		b.Unforce()
 		assert.Equal(t, breaker.Closed, b.State(), "release from forced closed: closed, counts afresh")
 
 		assert.Equal(t, []string{

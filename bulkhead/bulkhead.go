@@ -93,9 +93,35 @@ func (cfg *Config) validate() error {
 // A free slot is taken without looking at ctx.
 //
 // call gets ctx unchanged. The slot is given back when call returns, panics
-// (the panic goes on to the caller unchanged) or exits its goroutine.
+// (the panic goes on to the caller unchanged) or exits its goroutine, and
+// when the Observer panics (the panic goes on the same way).
+//
+// A nil ctx or call, a nil *Bulkhead or a zero Bulkhead (not made by New)
+// is a programming error: Execute returns an error matching
+// resilience.ErrMisuse (and resilience.ErrNilContext, ErrNilFunc or
+// ErrNilPolicy) without running call or taking a slot.
 func (b *Bulkhead) Execute(ctx context.Context, call func(context.Context) error) error {
 	return b.execute(ctx, nil, call)
+}
+
+// Programming errors of the bulkhead's user (see Execute).
+var (
+	errNilBulkhead  = fmt.Errorf("bulkhead: nil *Bulkhead: %w", resilience.ErrNilPolicy)
+	errZeroBulkhead = fmt.Errorf("bulkhead: zero Bulkhead (make one with New): %w", resilience.ErrMisuse)
+	errNilContext   = fmt.Errorf("bulkhead: nil context: %w", resilience.ErrNilContext)
+	errNilCall      = fmt.Errorf("bulkhead: nil call: %w", resilience.ErrNilFunc)
+)
+
+// check returns the programming error that keeps b from running any call,
+// or nil.
+func (b *Bulkhead) check() error {
+	switch {
+	case b == nil:
+		return errNilBulkhead
+	case b.max == 0:
+		return errZeroBulkhead
+	}
+	return nil
 }
 
 // Wrap returns a Policy that runs next inside the bulkhead:
@@ -115,6 +141,9 @@ func (w *wrapped) Execute(ctx context.Context, call func(context.Context) error)
 	return w.b.execute(ctx, w.next, call)
 }
 
+// Check reports a bulkhead that cannot run any call, for resilience.Chain.
+func (w *wrapped) Check() error { return w.b.check() }
+
 // Enter and Exit are execute in two steps, for resilience.Do (see
 // internal/step).
 func (w *wrapped) Enter(ctx context.Context) (context.Context, step.Ticket, error) {
@@ -127,6 +156,12 @@ func (w *wrapped) Exit(_, _ context.Context, _ step.Ticket, err error, _ bool) e
 }
 
 func (b *Bulkhead) execute(ctx context.Context, next resilience.Policy, call func(context.Context) error) error {
+	if call == nil {
+		if err := b.check(); err != nil {
+			return err
+		}
+		return errNilCall
+	}
 	if err := b.Acquire(ctx); err != nil {
 		return err
 	}

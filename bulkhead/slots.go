@@ -28,7 +28,18 @@ const (
 //
 // The fast path and the refusals allocate nothing; a caller that has to wait
 // allocates a little (its place in the queue and a timer).
+//
+// When the Observer panics on the slot just taken, the slot is given back
+// and the panic goes on. A nil ctx, a nil *Bulkhead or a zero Bulkhead
+// (not made by New) takes no slot and returns an error matching
+// resilience.ErrMisuse.
 func (b *Bulkhead) Acquire(ctx context.Context) error {
+	if b == nil || b.max == 0 || ctx == nil {
+		if err := b.check(); err != nil {
+			return err
+		}
+		return errNilContext
+	}
 	for {
 		s := b.state.Load()
 		// max < 1<<32, so s >= max when the slots are all taken or when
@@ -38,24 +49,50 @@ func (b *Bulkhead) Acquire(ctx context.Context) error {
 		}
 		if b.state.CompareAndSwap(s, s+1) {
 			if b.obs != nil {
-				b.observe(resilience.EventAcquire, 0, nil)
+				b.observeAcquired(false, 0)
 			}
 			return nil
 		}
 	}
 }
 
+// observeAcquired reports a slot taken (after a wait, when waited), and
+// gives it back when the Observer panics.
+func (b *Bulkhead) observeAcquired(waited bool, latency time.Duration) {
+	ok := false
+	defer func() {
+		if !ok {
+			b.release()
+		}
+	}()
+	if waited {
+		b.observe(resilience.EventWait, latency, nil)
+	}
+	b.observe(resilience.EventAcquire, 0, nil)
+	ok = true
+}
+
 // Release gives back a slot taken by Acquire. When callers are waiting, the
-// slot goes straight to the one that has waited longest. Calling Release
-// without a slot held is a bug in the caller: it panics if no slot at all is
-// taken, and otherwise frees a slot someone else holds.
+// slot goes straight to the one that has waited longest. The slot is given
+// back even when the Observer panics on its EventRelease (the panic goes
+// on). Calling Release without a slot held is a bug in the caller: it
+// panics if no slot at all is taken (on a zero or nil Bulkhead too, which
+// has none), and otherwise frees a slot someone else holds.
 func (b *Bulkhead) Release() {
 	if b.obs != nil {
-		// Reported before the slot is free: a waiter it is handed to, or
-		// whoever takes it next, reports its EventAcquire only after this.
-		b.observe(resilience.EventRelease, 0, nil)
+		b.observeRelease()
+		return
 	}
 	b.release()
+}
+
+// observeRelease reports a slot given back, then gives it back, even when
+// the Observer panics. Reported before the slot is free: a waiter it is
+// handed to, or whoever takes it next, reports its EventAcquire only after
+// this.
+func (b *Bulkhead) observeRelease() {
+	defer b.release()
+	b.observe(resilience.EventRelease, 0, nil)
 }
 
 func (b *Bulkhead) release() {
@@ -104,7 +141,7 @@ func (b *Bulkhead) acquireSlow(ctx context.Context) error {
 			if b.state.CompareAndSwap(s, s+1) {
 				b.mu.Unlock()
 				if b.obs != nil {
-					b.observe(resilience.EventAcquire, 0, nil)
+					b.observeAcquired(false, 0)
 				}
 				return nil
 			}
@@ -173,8 +210,7 @@ func (b *Bulkhead) refuse() error {
 // waited reports a caller that waited since start and got a slot.
 func (b *Bulkhead) waited(start time.Time) {
 	if b.obs != nil {
-		b.observe(resilience.EventWait, time.Since(start), nil)
-		b.observe(resilience.EventAcquire, 0, nil)
+		b.observeAcquired(true, time.Since(start))
 	}
 }
 

@@ -10,6 +10,15 @@
 //
 // A fallback never answers for a caller who has given up: when the caller's
 // own context is done, Do returns the call's error as it is.
+//
+// A fallback never answers a programming error either: an error matching
+// resilience.ErrMisuse (a nil policy, such as the one `brk, _ :=
+// breaker.New(badConfig)` leaves; a nil function; a nil context) is
+// returned as it is, so that a cached value cannot hide a broken
+// configuration. The helpers given a nil func (Call(nil), When(nil, f),
+// When(match, nil)) return a Func that fails with an error matching
+// resilience.ErrNilFunc whenever it is asked, which Do reports in its
+// *Error.
 package fallback
 
 import (
@@ -28,14 +37,16 @@ type Func[T any] func(ctx context.Context, err error) (T, error)
 // Do runs fn under p, as resilience.Do does, and asks fb for a substitute
 // when that fails.
 //
-// When fn succeeds, when fb is nil, or when ctx itself is done (the caller
-// cancelled or its own deadline passed), Do returns what resilience.Do
-// returned. Otherwise it returns what fb returns, except that when fb fails
+// When fn succeeds, when fb is nil, when ctx itself is done (the caller
+// cancelled or its own deadline passed), or when the error matches
+// resilience.ErrMisuse (a nil or unmade policy, a nil fn or ctx: a
+// programming error, not a failure to answer for), Do returns what
+// resilience.Do returned. Otherwise it returns what fb returns, except that when fb fails
 // with an error that does not match the call's error, Do returns the call's
 // result with an *Error that keeps both errors reachable with errors.Is.
 func Do[T any](ctx context.Context, p resilience.Policy, fn func(context.Context) (T, error), fb Func[T]) (T, error) {
 	v, err := resilience.Do(ctx, p, fn)
-	if err == nil || fb == nil || ctx.Err() != nil {
+	if err == nil || fb == nil || ctx.Err() != nil || misuse(err) {
 		return v, err
 	}
 	fv, ferr := fb(ctx, err)
@@ -63,3 +74,17 @@ func (e *Error) Error() string {
 
 // Unwrap returns both errors.
 func (e *Error) Unwrap() []error { return []error{e.Err, e.Fallback} }
+
+// misuse reports whether err is a programming error (resilience.ErrMisuse),
+// which no fallback may answer. The library's refusals, what fallbacks
+// answer most, say at once that they are not: they match
+// resilience.ErrRejected through an Is method of their own, and a
+// programming error never matches ErrRejected. That keeps the answer to a
+// refusal as fast as it was before this check (errors.Is would unwrap the
+// whole chain).
+func misuse(err error) bool {
+	if r, ok := err.(interface{ Is(error) bool }); ok && r.Is(resilience.ErrRejected) {
+		return false
+	}
+	return errors.Is(err, resilience.ErrMisuse)
+}

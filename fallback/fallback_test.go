@@ -107,10 +107,18 @@ func TestDoWithoutAFallbackIsResilienceDo(t *testing.T) {
 	assert.Equal(t, errDown, err)
 }
 
-func TestDoWithANilPolicyAnswersFromTheFallback(t *testing.T) {
-	got, err := fallback.Do(context.Background(), nil, failWith(errDown), fallback.Value("cached"))
-	require.NoError(t, err)
-	assert.Equal(t, "cached", got)
+// A nil policy is a programming error, not a failure to answer for
+// (issue 14): the fallback is not asked, and the error surfaces.
+func TestDoWithANilPolicyIsNotAnsweredByTheFallback(t *testing.T) {
+	asked := false
+	got, err := fallback.Do(context.Background(), nil, failWith(errDown), func(context.Context, error) (string, error) {
+		asked = true
+		return "cached", nil
+	})
+	require.ErrorIs(t, err, resilience.ErrNilPolicy)
+	assert.ErrorIs(t, err, resilience.ErrMisuse)
+	assert.Empty(t, got)
+	assert.False(t, asked)
 }
 
 func TestObserveReportsOnlyAnsweredErrors(t *testing.T) {

@@ -20,7 +20,7 @@ func BenchmarkSetExecute(b *testing.B) {
 	srv := startRedis(b)
 	for _, state := range []string{"closed", "open"} {
 		for _, joined := range []bool{false, true} {
-			set, err := breaker.NewSet(breaker.SetConfig{})
+			set, err := breaker.NewSet(breaker.KeyedConfig{})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -75,8 +75,8 @@ func BenchmarkFleetOverLocal(b *testing.B) {
 	}
 	b.Cleanup(func() { _ = f.Close() })
 	for _, state := range []string{"closed", "open"} {
-		local, err1 := breaker.NewSet(breaker.SetConfig{})
-		joined, err2 := breaker.NewSet(breaker.SetConfig{})
+		local, err1 := breaker.NewSet(breaker.KeyedConfig{})
+		joined, err2 := breaker.NewSet(breaker.KeyedConfig{})
 		if err1 != nil || err2 != nil {
 			b.Fatal(err1, err2)
 		}

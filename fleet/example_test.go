@@ -29,7 +29,7 @@ func Example() {
 	}
 	defer func() { _ = fl.Close() }() // before rdb.Close: the fleet stops using the client first
 
-	hosts, err := breaker.NewSet(breaker.SetConfig{Config: breaker.Config{ConsecutiveFailures: 2}})
+	hosts, err := breaker.NewSet(breaker.KeyedConfig{Config: breaker.Config{ConsecutiveFailures: 2}})
 	if err != nil {
 		panic(err)
 	}

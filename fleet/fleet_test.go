@@ -46,7 +46,7 @@ func newReplica(t *testing.T, srv *redisServer, cfg breaker.Config, fcfg fleet.C
 		default:
 		}
 	}
-	set, err := breaker.NewSet(breaker.SetConfig{Config: cfg})
+	set, err := breaker.NewSet(breaker.KeyedConfig{Config: cfg})
 	require.NoError(t, err)
 	r.set = set
 	if srv == nil {
@@ -201,7 +201,7 @@ func TestJoinRefusesBadNamesTwiceTheSameNameAndAClosedFleet(t *testing.T) {
 	defer func() { _ = c.Close() }()
 	f, err := fleet.New(fleet.Config{Client: c, SyncInterval: interval})
 	require.NoError(t, err)
-	set, err := breaker.NewSet(breaker.SetConfig{})
+	set, err := breaker.NewSet(breaker.KeyedConfig{})
 	require.NoError(t, err)
 	assert.Error(t, f.JoinSet("", set))
 	assert.Error(t, f.JoinSet("a\x00b", set))

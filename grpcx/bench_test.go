@@ -156,7 +156,7 @@ func BenchmarkInterceptorOverhead(b *testing.B) {
 		})
 	}
 	b.Run("refused", func(b *testing.B) {
-		ic := mustNew(b, grpcx.Config{Breaker: breaker.SetConfig{}})
+		ic := mustNew(b, grpcx.Config{Breaker: breaker.KeyedConfig{}})
 		ic.Breakers().Get(checkMethod).ForceOpen()
 		unary := ic.UnaryClientInterceptor()
 		ctx := context.Background()

@@ -36,7 +36,7 @@ type Config struct {
 	// happens beyond). Breaker.Name and Breaker.Observer default to Name and
 	// Observer, and Breaker.Classifier to Classifier. Zero: the breaker
 	// package's defaults.
-	Breaker breaker.SetConfig
+	Breaker breaker.KeyedConfig
 
 	// Classifier says what a call's error tells about the server: a
 	// failure (the breaker counts it), a success, or nothing (ignored). The

@@ -24,13 +24,13 @@ func TestNewRejectsInvalidConfigNamingTheField(t *testing.T) {
 		{"negative stream timeout", grpcx.Config{StreamTimeout: -1}, "Config.StreamTimeout"},
 		{"two classifiers", grpcx.Config{
 			Classifier: grpcx.Classify,
-			Breaker:    breaker.SetConfig{Config: breaker.Config{Classifier: grpcx.Classify}},
+			Breaker:    breaker.KeyedConfig{Config: breaker.Config{Classifier: grpcx.Classify}},
 		}, "Config.Breaker.Classifier"},
 		{"wait without a bulkhead", grpcx.Config{Bulkhead: bulkhead.Config{MaxWait: time.Second}}, "Config.Bulkhead.MaxWait"},
 		{"negative bulkhead size", grpcx.Config{Bulkhead: bulkhead.Config{MaxConcurrent: -1}}, "MaxConcurrent"},
 		{"negative bulkhead wait", grpcx.Config{Bulkhead: bulkhead.Config{MaxConcurrent: 1, MaxWait: -1}}, "MaxWait"},
-		{"negative max keys", grpcx.Config{Breaker: breaker.SetConfig{MaxKeys: -1}}, "MaxKeys"},
-		{"bad breaker rate", grpcx.Config{Breaker: breaker.SetConfig{Config: breaker.Config{FailureRate: 1.5}}}, "FailureRate"},
+		{"negative max keys", grpcx.Config{Breaker: breaker.KeyedConfig{MaxKeys: -1}}, "MaxKeys"},
+		{"bad breaker rate", grpcx.Config{Breaker: breaker.KeyedConfig{Config: breaker.Config{FailureRate: 1.5}}}, "FailureRate"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ic, err := grpcx.New(tc.cfg)
@@ -67,7 +67,7 @@ func TestBulkheadPerKeyIsolatesMethods(t *testing.T) {
 	ic := mustNew(t, grpcx.Config{
 		Bulkhead:       bulkhead.Config{MaxConcurrent: 1},
 		BulkheadPerKey: true,
-		Breaker:        breaker.SetConfig{MaxKeys: 2},
+		Breaker:        breaker.KeyedConfig{MaxKeys: 2},
 		Observer:       rec,
 	})
 	client := h.client(t, ic.DialOptions()...)
@@ -98,7 +98,9 @@ func TestBulkheadPerKeyIsolatesMethods(t *testing.T) {
 	assert.NotNil(t, ic.Bulkhead(watchMethod), "the overflow bulkhead")
 
 	seen := map[string]*bulkhead.Bulkhead{}
-	ic.RangeBulkheads(func(key string, b *bulkhead.Bulkhead) bool { seen[key] = b; return true })
+	for key, b := range ic.Bulkheads() {
+		seen[key] = b
+	}
 	assert.Len(t, seen, 3)
 	assert.Same(t, list, seen[listMethod])
 	assert.Same(t, check, seen[checkMethod])

@@ -5,7 +5,7 @@
 //
 //	ic, err := grpcx.New(grpcx.Config{
 //		Name:     "inventory",
-//		Breaker:  breaker.SetConfig{Config: breaker.Config{OpenTimeout: 10 * time.Second}},
+//		Breaker:  breaker.KeyedConfig{Config: breaker.Config{OpenTimeout: 10 * time.Second}},
 //		Bulkhead: bulkhead.Config{MaxConcurrent: 64},
 //		Timeout:  2 * time.Second,
 //	})
@@ -130,4 +130,10 @@
 // by every key). Give it the metrics package's collector to export them.
 // Breaker.Observer or Bulkhead.Observer, when set, take the place of
 // Observer for that policy's events.
+//
+// Interceptors.Breakers and Interceptors.Bulkheads give the breakers and
+// bulkheads in the same shape as httpx.Transport's, which makes
+// Interceptors a health.Source and a metrics.Source: give them to
+// health.Config.Sources and metrics.Collector.WatchSource as they are, and
+// methods first called later are reported too.
 package grpcx

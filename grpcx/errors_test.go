@@ -55,7 +55,7 @@ func TestRejectedErrorIsAStatusAndAnErrorChain(t *testing.T) {
 }
 
 func TestRejectedErrorKeepsTheDelayOfItsRefusal(t *testing.T) {
-	ic := mustNew(t, grpcx.Config{Breaker: breaker.SetConfig{Config: breaker.Config{ConsecutiveFailures: 1, OpenTimeout: time.Minute}}})
+	ic := mustNew(t, grpcx.Config{Breaker: breaker.KeyedConfig{Config: breaker.Config{ConsecutiveFailures: 1, OpenTimeout: time.Minute}}})
 	unary := ic.UnaryClientInterceptor()
 	fail := func(context.Context, string, any, any, *grpc.ClientConn, ...grpc.CallOption) error {
 		return status.Error(codes.Unavailable, "down")

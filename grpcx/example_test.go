@@ -49,7 +49,7 @@ func Example() {
 
 	ic, err := grpcx.New(grpcx.Config{
 		Name:    "health",
-		Breaker: breaker.SetConfig{Config: breaker.Config{ConsecutiveFailures: 2, OpenTimeout: time.Minute}},
+		Breaker: breaker.KeyedConfig{Config: breaker.Config{ConsecutiveFailures: 2, OpenTimeout: time.Minute}},
 		Timeout: time.Second,
 	})
 	if err != nil {
@@ -84,7 +84,7 @@ func ExampleConfig_unaryFallback() {
 	defer stop()
 
 	ic, err := grpcx.New(grpcx.Config{
-		Breaker: breaker.SetConfig{Config: breaker.Config{ConsecutiveFailures: 1, OpenTimeout: time.Minute}},
+		Breaker: breaker.KeyedConfig{Config: breaker.Config{ConsecutiveFailures: 1, OpenTimeout: time.Minute}},
 		UnaryFallback: func(_ context.Context, method string, _, reply any, err error) error {
 			resp, ok := reply.(*healthpb.HealthCheckResponse)
 			if !ok || !errors.Is(err, resilience.ErrRejected) {

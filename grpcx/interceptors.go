@@ -3,6 +3,7 @@ package grpcx
 import (
 	"context"
 	"fmt"
+	"iter"
 	"sync"
 	"time"
 
@@ -104,11 +105,13 @@ func (ic *Interceptors) Bulkhead(key string) *bulkhead.Bulkhead {
 	return nil
 }
 
-// RangeBulkheads calls f for each bulkhead until f returns false: with
-// Config.BulkheadPerKey, each per-key bulkhead with its key, then the one
-// shared by keys beyond Breaker.MaxKeys with key ""; otherwise the one
-// shared bulkhead with key "". It calls f for none when there is no
-// bulkhead. f may run while calls take and give back slots.
-func (ic *Interceptors) RangeBulkheads(f func(key string, b *bulkhead.Bulkhead) bool) {
-	ic.lanes.rangeBulkheads(f)
+// Bulkheads yields each bulkhead with its key, the same way
+// httpx.Transport.Bulkheads does: with Config.BulkheadPerKey, each per-key
+// bulkhead made so far with its key, then the one shared by keys beyond
+// Breaker.MaxKeys with key ""; otherwise the one shared bulkhead with key
+// "". It yields nothing when there is no bulkhead. It may be iterated
+// while calls take and give back slots, and again later to see the
+// bulkheads made since (health.Config.Sources does).
+func (ic *Interceptors) Bulkheads() iter.Seq2[string, *bulkhead.Bulkhead] {
+	return ic.lanes.rangeBulkheads
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/go-resilience/resilience/timeout"
 )
 
-// defaultMaxKeys is breaker.SetConfig's default MaxKeys, which bounds the
+// defaultMaxKeys is breaker.KeyedConfig's default MaxKeys, which bounds the
 // per-key bulkheads too.
 const defaultMaxKeys = 1024
 

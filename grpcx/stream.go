@@ -33,6 +33,10 @@ import (
 //
 // A stream the caller neither reads to the end nor cancels, on a connection
 // it does not close, holds its slot for ever; gRPC leaks that stream too.
+//
+// A panic in a hook (the Classifier, the Observer) as the stream starts or
+// ends gives back the slot and the probe (recording a failure) before it
+// goes on.
 func (ic *Interceptors) StreamClientInterceptor() grpc.StreamClientInterceptor {
 	return ic.stream
 }
@@ -45,7 +49,7 @@ func (ic *Interceptors) stream(ctx context.Context, desc *grpc.StreamDesc, cc *g
 	}
 	bh := ic.lanes.get(key).bh
 	if bh != nil {
-		if err := bh.Acquire(ctx); err != nil {
+		if err := acquire(ctx, bh, done); err != nil {
 			done(err)
 			return nil, toCallerError(key, err)
 		}
@@ -123,19 +127,29 @@ func (s *streamCall) end(err error, stop bool) {
 	if err != nil {
 		settle(s.sctx, err)
 	}
+	// A hook (the Observer, the Classifier in done) may panic: the probe,
+	// the slot and the context are given back all the same, and the panic
+	// goes on.
+	recorded := false
+	defer func() {
+		if !recorded {
+			s.done(errHookPanicked)
+		}
+		if s.cancel != nil {
+			s.cancel()
+		}
+		if s.bh != nil {
+			s.bh.Release()
+		}
+	}()
 	if err != nil && s.timedOut() {
 		err = &streamTimeoutError{err}
 		if s.ic.obs != nil {
 			s.ic.obs.Observe(resilience.Event{Kind: resilience.EventTimeout, Policy: s.ic.name, Key: s.key, Err: err})
 		}
 	}
+	recorded = true
 	s.done(err)
-	if s.bh != nil {
-		s.bh.Release()
-	}
-	if s.cancel != nil {
-		s.cancel()
-	}
 }
 
 // timedOut reports whether the policy's own deadline ended the stream: the

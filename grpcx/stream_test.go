@@ -26,7 +26,7 @@ import (
 func oneSlot(rec *recorder) grpcx.Config {
 	return grpcx.Config{
 		Bulkhead: bulkhead.Config{MaxConcurrent: 1},
-		Breaker:  breaker.SetConfig{Config: breaker.Config{ConsecutiveFailures: 1, OpenTimeout: time.Minute}},
+		Breaker:  breaker.KeyedConfig{Config: breaker.Config{ConsecutiveFailures: 1, OpenTimeout: time.Minute}},
 		Observer: rec,
 	}
 }

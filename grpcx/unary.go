@@ -27,7 +27,8 @@ import (
 // gets an error with code Canceled (or DeadlineExceeded) that matches the
 // context's error. A panic in the invoker (or an interceptor after this
 // one) reaches the caller unchanged, after the slot and probe are given
-// back.
+// back; so does a panic in a hook (Config.Key, Config.Classifier,
+// Config.UnaryFallback, the Observer).
 func (ic *Interceptors) UnaryClientInterceptor() grpc.UnaryClientInterceptor {
 	return ic.unary
 }

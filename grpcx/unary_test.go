@@ -22,7 +22,7 @@ import (
 
 // trip3 opens a breaker after three consecutive failures and keeps it open
 // long enough that no test sees it probe unless it asks for that.
-var trip3 = breaker.SetConfig{Config: breaker.Config{ConsecutiveFailures: 3, OpenTimeout: time.Minute}}
+var trip3 = breaker.KeyedConfig{Config: breaker.Config{ConsecutiveFailures: 3, OpenTimeout: time.Minute}}
 
 func TestFailingCodesOpenTheBreakerOfThatMethodOnly(t *testing.T) {
 	for _, code := range []codes.Code{
@@ -87,7 +87,7 @@ func TestCallerCancellationIsNotAFailure(t *testing.T) {
 		<-ctx.Done()
 		return ctx.Err()
 	})
-	ic := mustNew(t, grpcx.Config{Breaker: breaker.SetConfig{Config: breaker.Config{ConsecutiveFailures: 1}}})
+	ic := mustNew(t, grpcx.Config{Breaker: breaker.KeyedConfig{Config: breaker.Config{ConsecutiveFailures: 1}}})
 	client := h.client(t, ic.DialOptions()...)
 
 	ctx, cancel := context.WithCancel(bounded(t))
@@ -107,7 +107,7 @@ func TestBreakerRecoversThroughHalfOpen(t *testing.T) {
 	h.srv.setCheck(answer(codes.Unavailable))
 	rec := new(recorder)
 	ic := mustNew(t, grpcx.Config{
-		Breaker:  breaker.SetConfig{Config: breaker.Config{ConsecutiveFailures: 2, OpenTimeout: 20 * time.Millisecond}},
+		Breaker:  breaker.KeyedConfig{Config: breaker.Config{ConsecutiveFailures: 2, OpenTimeout: 20 * time.Millisecond}},
 		Observer: rec,
 	})
 	client := h.client(t, ic.DialOptions()...)
@@ -257,7 +257,7 @@ func TestRefusalsAreUnavailableAndMatchTheirSentinels(t *testing.T) {
 		},
 		{
 			name: "half-open with its probe out",
-			cfg:  grpcx.Config{Breaker: breaker.SetConfig{Config: breaker.Config{ConsecutiveFailures: 1, OpenTimeout: 10 * time.Millisecond, HalfOpenTimeout: time.Minute}}},
+			cfg:  grpcx.Config{Breaker: breaker.KeyedConfig{Config: breaker.Config{ConsecutiveFailures: 1, OpenTimeout: 10 * time.Millisecond, HalfOpenTimeout: time.Minute}}},
 			setup: func(t *testing.T, _ *grpcx.Interceptors, h *harness, client healthpb.HealthClient) {
 				holdProbe(t, h, client)
 			},
@@ -350,7 +350,7 @@ func TestUnaryFallbackFillsTheReply(t *testing.T) {
 		script unaryScript
 	}{
 		{"after a failure", grpcx.Config{}, answer(codes.Unavailable)},
-		{"after a refusal", grpcx.Config{Breaker: breaker.SetConfig{Config: breaker.Config{ConsecutiveFailures: 1, OpenTimeout: time.Minute}}}, answer(codes.Unavailable)},
+		{"after a refusal", grpcx.Config{Breaker: breaker.KeyedConfig{Config: breaker.Config{ConsecutiveFailures: 1, OpenTimeout: time.Minute}}}, answer(codes.Unavailable)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t)
@@ -458,7 +458,7 @@ func TestClassifierOverridesTheDefault(t *testing.T) {
 		cfg  grpcx.Config
 	}{
 		{"Config.Classifier", grpcx.Config{Classifier: notFoundFails, Breaker: trip3}},
-		{"Config.Breaker.Classifier", grpcx.Config{Breaker: breaker.SetConfig{Config: breaker.Config{
+		{"Config.Breaker.Classifier", grpcx.Config{Breaker: breaker.KeyedConfig{Config: breaker.Config{
 			ConsecutiveFailures: 3, OpenTimeout: time.Minute, Classifier: notFoundFails,
 		}}}},
 	} {

@@ -26,6 +26,24 @@ type Config struct {
 	// not be nil.
 	Bulkheads []*bulkhead.Bulkhead
 
+	// Sources are groups of breakers and bulkheads that grow as calls
+	// need them: an *httpx.Transport or *grpcx.Interceptors, given as they
+	// are. Each report reads them again, so breakers and per-key bulkheads
+	// made after New are reported: breakers under their Name and key,
+	// sorted by key; bulkheads with their key, sorted by key. Zero: none.
+	// Elements must not be nil.
+	Sources []Source
+
+	// Covered names the breakers (by their Config.Name) whose calls a
+	// fallback answers while they refuse: an open covered breaker is
+	// Degraded, not Down. Its dependency is down, but the service still
+	// answers for it, so it must not take the instance out of rotation; the
+	// report still shows the breaker open, with Covered set. For the
+	// breakers of an httpx.Transport or grpcx.Interceptors, the name is the
+	// Transport's or Interceptors' Config.Name (or their Breaker.Name).
+	// Zero: none, every open breaker is Down.
+	Covered []string
+
 	// UnavailableWhenDegraded makes the handler answer 503 Service
 	// Unavailable when the status is Degraded, not only when it is Down.
 	// Zero: 503 only when Down.
@@ -49,7 +67,8 @@ type Config struct {
 // safe for concurrent use. Make one with New; the zero value watches
 // nothing.
 type Checker struct {
-	cfg Config
+	cfg     Config
+	covered map[string]bool // Config.Covered; read only
 }
 
 // New returns a Checker for cfg, or an error naming the first nil element
@@ -70,41 +89,75 @@ func New(cfg Config) (*Checker, error) {
 			return nil, fmt.Errorf("health: Config.Bulkheads[%d] is nil", i)
 		}
 	}
+	for i, src := range cfg.Sources {
+		if src == nil {
+			return nil, fmt.Errorf("health: Config.Sources[%d] is nil", i)
+		}
+	}
 	cfg.Breakers = append([]*breaker.Breaker(nil), cfg.Breakers...)
 	cfg.Sets = append([]*breaker.Set(nil), cfg.Sets...)
 	cfg.Bulkheads = append([]*bulkhead.Bulkhead(nil), cfg.Bulkheads...)
-	return &Checker{cfg: cfg}, nil
+	cfg.Sources = append([]Source(nil), cfg.Sources...)
+	c := &Checker{cfg: cfg}
+	if len(cfg.Covered) > 0 {
+		c.covered = make(map[string]bool, len(cfg.Covered))
+		for _, name := range cfg.Covered {
+			c.covered[name] = true
+		}
+	}
+	return c, nil
 }
 
 // Report reads every watched breaker and bulkhead now and sums them up.
 // Breakers come in the order of Config.Breakers, then those of each set of
-// Config.Sets; bulkheads in the order of Config.Bulkheads. Each policy is
-// read on its own, so a report taken while states change may mix moments
-// a few nanoseconds apart.
+// Config.Sets, then those of each of Config.Sources; bulkheads in the
+// order of Config.Bulkheads, then those of each of Config.Sources. Each
+// policy is read on its own, so a report taken while states change may mix
+// moments a few nanoseconds apart.
 func (c *Checker) Report() Report {
 	r := Report{Breakers: []BreakerReport{}, Bulkheads: []BulkheadReport{}}
 	if c == nil {
 		return r
 	}
 	for _, b := range c.cfg.Breakers {
-		r.Breakers = append(r.Breakers, breakerReport(b))
+		r.Breakers = append(r.Breakers, c.breakerReport(b))
 	}
 	for _, s := range c.cfg.Sets {
-		s.Range(func(_ string, b *breaker.Breaker) bool { // in key order
-			r.Breakers = append(r.Breakers, breakerReport(b))
-			return true
-		})
+		r.Breakers = c.appendSet(r.Breakers, s)
+	}
+	for _, src := range c.cfg.Sources {
+		r.Breakers = c.appendSet(r.Breakers, src.Breakers())
 	}
 	for _, b := range c.cfg.Bulkheads {
-		r.Bulkheads = append(r.Bulkheads, bulkheadReport(b))
+		r.Bulkheads = append(r.Bulkheads, bulkheadReport("", b))
+	}
+	for _, src := range c.cfg.Sources {
+		r.Bulkheads = appendSource(r.Bulkheads, src)
 	}
 	r.Status = overall(r.Breakers)
 	return r
 }
 
-func breakerReport(b *breaker.Breaker) BreakerReport {
+// appendSet appends the reports of the breakers s keeps, in key order. A
+// nil s (an httpx.Transport without breakers) has none.
+func (c *Checker) appendSet(rs []BreakerReport, s *breaker.Set) []BreakerReport {
+	if s == nil {
+		return rs
+	}
+	s.Range(func(_ string, b *breaker.Breaker) bool {
+		rs = append(rs, c.breakerReport(b))
+		return true
+	})
+	return rs
+}
+
+func (c *Checker) breakerReport(b *breaker.Breaker) BreakerReport {
 	st := b.State()
-	return BreakerReport{Name: b.Name(), Key: b.Key(), State: st, Status: breakerStatus(st)}
+	r := BreakerReport{Name: b.Name(), Key: b.Key(), State: st, Status: breakerStatus(st), Covered: c.covered[b.Name()]}
+	if r.Covered && r.Status == Down {
+		r.Status = Degraded
+	}
+	return r
 }
 
 // breakerStatus says what one breaker in state st says about its
@@ -141,9 +194,10 @@ func overall(bs []BreakerReport) Status {
 	return Degraded
 }
 
-func bulkheadReport(b *bulkhead.Bulkhead) BulkheadReport {
+func bulkheadReport(key string, b *bulkhead.Bulkhead) BulkheadReport {
 	r := BulkheadReport{
 		Name:          b.Name(),
+		Key:           key,
 		InFlight:      b.InFlight(),
 		Waiting:       b.Waiting(),
 		MaxConcurrent: b.MaxConcurrent(),

@@ -197,7 +197,7 @@ func TestHandlerAnswersHeadWithoutBodyAndRefusesOtherMethods(t *testing.T) {
 }
 
 func TestSetsAreReportedKeyByKeyInKeyOrder(t *testing.T) {
-	set, err := breaker.NewSet(breaker.SetConfig{Config: breaker.Config{Name: "hosts", ConsecutiveFailures: 1}})
+	set, err := breaker.NewSet(breaker.KeyedConfig{Config: breaker.Config{Name: "hosts", ConsecutiveFailures: 1}})
 	require.NoError(t, err)
 	require.NoError(t, set.Execute(context.Background(), "b.example", succeed))
 	_ = set.Execute(context.Background(), "a.example", fail)
@@ -296,7 +296,7 @@ func TestReportIsSafeWhileBreakersChange(t *testing.T) {
 			if i%2 == 0 {
 				b.ForceOpen()
 			} else {
-				b.Release()
+				b.Unforce()
 			}
 		}
 	})

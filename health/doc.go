@@ -5,31 +5,42 @@
 //
 // # Use
 //
-// Give a Checker the breakers, breaker sets and bulkheads to watch, and
-// serve it:
+// Give a Checker the breakers, breaker sets and bulkheads to watch, the
+// adapters (an httpx.Transport, grpcx.Interceptors) as they are, and the
+// names of the breakers a fallback covers; and serve it:
 //
 //	checker, err := health.New(health.Config{
 //		Breakers:  []*breaker.Breaker{payments},
-//		Sets:      []*breaker.Set{perHost},
 //		Bulkheads: []*bulkhead.Bulkhead{paymentsPool},
+//		Sources:   []health.Source{transport, interceptors},
+//		Covered:   []string{"payments"},
 //	})
 //	if err != nil { ... }
 //	mux.Handle("GET /readyz", checker)
 //
 // The Checker reads the policies when asked (State, InFlight and the like):
 // there is nothing to feed it, no goroutine, and it does not depend on
-// Prometheus. For metrics, see package metrics. The breakers of a set are
-// those it keeps when the report is made (see breaker.Set.Range).
+// Prometheus. For metrics, see package metrics. The breakers of a set, and
+// the breakers and bulkheads of a Source, are those it holds when the
+// report is made (see breaker.Set.Range): a host or a method first called
+// after New is reported from then on.
 //
 // # Status
 //
 // Each breaker says something about its dependency: closed (or forced
 // closed) is OK; half-open, while it probes, is Degraded; open (or forced
-// open) is Down. The Report's Status sums them up:
+// open) is Down, unless it is covered. The Report's Status sums them up:
 //
 //   - OK when every breaker is OK, or there are no breakers;
 //   - Down when every breaker is open: no watched dependency is reachable;
 //   - Degraded otherwise: some are open or half-open.
+//
+// A breaker named in Config.Covered is one whose calls a fallback answers
+// while it refuses them: open, its dependency is down but the service still
+// answers, so it is Degraded, not Down. Without that, one open breaker with
+// a working fallback, the only one watched, would make the report Down and
+// the readiness probe fail on every instance at once, while every request
+// is being served.
 //
 // Forced states count as the state they force, and are reported under
 // their own names ("forced-open", "forced-closed"), so an operator's hand

@@ -13,9 +13,12 @@ import (
 )
 
 func Example() {
-	payments, _ := breaker.New(breaker.Config{Name: "payments", ConsecutiveFailures: 1})
-	search, _ := breaker.New(breaker.Config{Name: "search"})
-	pool, _ := bulkhead.New(bulkhead.Config{Name: "payments", MaxConcurrent: 4})
+	payments, err1 := breaker.New(breaker.Config{Name: "payments", ConsecutiveFailures: 1})
+	search, err2 := breaker.New(breaker.Config{Name: "search"})
+	pool, err3 := bulkhead.New(bulkhead.Config{Name: "payments", MaxConcurrent: 4})
+	if err := errors.Join(err1, err2, err3); err != nil {
+		panic(err)
+	}
 
 	checker, err := health.New(health.Config{
 		Breakers:  []*breaker.Breaker{payments, search},

@@ -22,7 +22,8 @@ import (
 //	}
 type Report struct {
 	// Status sums up the breakers: OK when all are closed (or there are
-	// none), Down when all are open, Degraded otherwise.
+	// none), Down when all are open and none is covered, Degraded
+	// otherwise.
 	Status Status `json:"status"`
 	// Breakers holds one entry per breaker; never nil.
 	Breakers []BreakerReport `json:"breakers"`
@@ -40,15 +41,19 @@ type BreakerReport struct {
 	State breaker.State
 	// Status is what this breaker says about its dependency: OK when
 	// closed or forced closed, Degraded when half-open, Down when open or
-	// forced open.
+	// forced open, or Degraded when open and Covered.
 	Status Status
+	// Covered is true for a breaker named in Config.Covered: a fallback
+	// answers its calls while it refuses them.
+	Covered bool
 }
 
 // MarshalJSON encodes r with lower-case field names, the state as its
 // String ("closed", "half-open", "open", "forced-open", "forced-closed"),
-// and no key for a breaker outside a set.
+// no key for a breaker outside a set, and "covered": true only for a
+// covered breaker.
 func (r BreakerReport) MarshalJSON() ([]byte, error) {
-	return json.Marshal(breakerJSON{Name: r.Name, Key: r.Key, State: r.State.String(), Status: r.Status})
+	return json.Marshal(breakerJSON{Name: r.Name, Key: r.Key, State: r.State.String(), Status: r.Status, Covered: r.Covered})
 }
 
 // UnmarshalJSON decodes what MarshalJSON encodes, for clients that read a
@@ -60,7 +65,7 @@ func (r *BreakerReport) UnmarshalJSON(b []byte) error {
 	}
 	for st := breaker.Closed; st <= breaker.ForcedClosed; st++ {
 		if st.String() == j.State {
-			*r = BreakerReport{Name: j.Name, Key: j.Key, State: st, Status: j.Status}
+			*r = BreakerReport{Name: j.Name, Key: j.Key, State: st, Status: j.Status, Covered: j.Covered}
 			return nil
 		}
 	}
@@ -68,16 +73,20 @@ func (r *BreakerReport) UnmarshalJSON(b []byte) error {
 }
 
 type breakerJSON struct {
-	Name   string `json:"name"`
-	Key    string `json:"key,omitempty"`
-	State  string `json:"state"`
-	Status Status `json:"status"`
+	Name    string `json:"name"`
+	Key     string `json:"key,omitempty"`
+	State   string `json:"state"`
+	Status  Status `json:"status"`
+	Covered bool   `json:"covered,omitempty"`
 }
 
 // A BulkheadReport is the occupancy of one bulkhead.
 type BulkheadReport struct {
 	// Name is the bulkhead's Config.Name.
 	Name string `json:"name"`
+	// Key is the bulkhead's key in its Source (per-key bulkheads), "" for
+	// one on its own or shared by every key.
+	Key string `json:"key,omitempty"`
 	// InFlight is how many calls hold a slot.
 	InFlight int `json:"in_flight"`
 	// Waiting is how many callers wait for a slot.

@@ -15,7 +15,8 @@ const (
 	// Degraded: some breakers are open, forced open or half-open, and not
 	// all are open.
 	Degraded
-	// Down: every breaker is open or forced open; calls to every watched
+	// Down: every breaker is open or forced open, and none of them is
+	// covered by a fallback (Config.Covered); calls to every watched
 	// dependency are refused.
 	Down
 )

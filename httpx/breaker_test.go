@@ -22,8 +22,8 @@ import (
 
 // tripFast is a breaker configuration for tests: three failures in a row
 // open it for openFor.
-func tripFast(openFor time.Duration) breaker.SetConfig {
-	return breaker.SetConfig{Config: breaker.Config{ConsecutiveFailures: 3, OpenTimeout: openFor}}
+func tripFast(openFor time.Duration) breaker.KeyedConfig {
+	return breaker.KeyedConfig{Config: breaker.Config{ConsecutiveFailures: 3, OpenTimeout: openFor}}
 }
 
 func TestServerErrorStormOpensOnlyThatHostsBreaker(t *testing.T) {
@@ -184,7 +184,7 @@ func TestRetryAfterSetsOpenDuration(t *testing.T) {
 			var rec recorder
 			tr := newTransport(t, httpx.Config{
 				Base:          s.base,
-				Breaker:       breaker.SetConfig{Config: breaker.Config{ConsecutiveFailures: 1, OpenTimeout: openFor}},
+				Breaker:       breaker.KeyedConfig{Config: breaker.Config{ConsecutiveFailures: 1, OpenTimeout: openFor}},
 				MaxRetryAfter: tt.maxRetryAfter,
 				Observer:      &rec,
 			})
@@ -216,7 +216,7 @@ func TestRefusalResponse(t *testing.T) {
 	s := newServer(t, false, h)
 	tr := newTransport(t, httpx.Config{
 		Base:            s.base,
-		Breaker:         breaker.SetConfig{Config: breaker.Config{ConsecutiveFailures: 1}},
+		Breaker:         breaker.KeyedConfig{Config: breaker.Config{ConsecutiveFailures: 1}},
 		RefusalResponse: true,
 	})
 	c := &http.Client{Transport: tr}
@@ -242,7 +242,7 @@ func TestRefusalResponse(t *testing.T) {
 func TestRefusalClosesRequestBody(t *testing.T) {
 	h := newStatusHandler(500)
 	s := newServer(t, false, h)
-	tr := newTransport(t, httpx.Config{Base: s.base, Breaker: breaker.SetConfig{Config: breaker.Config{ConsecutiveFailures: 1}}})
+	tr := newTransport(t, httpx.Config{Base: s.base, Breaker: breaker.KeyedConfig{Config: breaker.Config{ConsecutiveFailures: 1}}})
 	c := &http.Client{Transport: tr}
 	_, err := fetch(t, c, s.URL)
 	require.NoError(t, err)

@@ -133,7 +133,7 @@ func TestBulkheadPerKeyDropsIdleKeysAtTheBound(t *testing.T) {
 	s := newServer(t, false, newStatusHandler(200))
 	tr := newTransport(t, httpx.Config{
 		Base:           s.base,
-		Breaker:        breaker.SetConfig{MaxKeys: 4},
+		Breaker:        breaker.KeyedConfig{MaxKeys: 4},
 		Bulkhead:       bulkhead.Config{MaxConcurrent: 1},
 		BulkheadPerKey: true,
 		Key:            func(r *http.Request) string { return r.URL.Path },

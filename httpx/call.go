@@ -27,18 +27,21 @@ type call struct {
 	req *http.Request // the caller's
 	key string
 
-	sent bool // req went to the base transport (which then owns its body)
-	resp *http.Response
+	sent   bool // req went to the base transport (which then owns its body)
+	resp   *http.Response
+	failed bool // resp was classified a Failure: drained on Close
 
-	outCtx context.Context    // the context req was sent with
-	cancel context.CancelFunc // of outCtx, when the Transport made it
+	outCtx context.Context    // the context req was sent with, the Transport's own
+	cancel context.CancelFunc // of outCtx
+	timed  bool               // outCtx has the Transport's Timeout as its deadline
 	slot   *bulkhead.Bulkhead // shared slot held
 	keyed  *keyedBulkhead     // per-key slot held
 	stop   func() bool        // stops the AfterFunc that releases when outCtx ends
 
-	body     io.ReadCloser // the base transport's response body
-	released atomic.Bool
-	reported atomic.Bool // EventTimeout reported
+	body      io.ReadCloser // the base transport's response body
+	released  atomic.Bool
+	slotFreed atomic.Bool // the bulkhead slot was given back (see freeSlot)
+	reported  atomic.Bool // EventTimeout reported
 }
 
 // newCall starts a request.
@@ -100,14 +103,17 @@ func (c *call) run() error {
 		}
 		c.keyed = e
 	}
-	out := c.req
-	c.outCtx = ctx
-	if t.timeout > 0 {
-		if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > t.timeout {
-			c.outCtx, c.cancel = context.WithTimeoutCause(ctx, t.timeout, timeout.ErrTimeout)
-			out = out.WithContext(c.outCtx)
-		}
+	// The request gets a context of the Transport's own: with its deadline
+	// when Timeout comes before the caller's, cancellable in any case, so
+	// that the request ends when its body is done and so that draining a
+	// failure response on Close can be cut short (see drain).
+	if dl, ok := ctx.Deadline(); t.timeout > 0 && (!ok || time.Until(dl) > t.timeout) {
+		c.outCtx, c.cancel = context.WithTimeoutCause(ctx, t.timeout, t.errTimeout)
+		c.timed = true
+	} else {
+		c.outCtx, c.cancel = context.WithCancel(ctx)
 	}
+	out := c.req.WithContext(c.outCtx)
 	c.sent = true
 	var resp *http.Response
 	ok := false
@@ -139,6 +145,7 @@ func (c *call) run() error {
 	}
 	se := &StatusError{StatusCode: resp.StatusCode, Status: resp.Status, Outcome: resilience.Ignored}
 	if o != resilience.Ignored {
+		c.failed = true
 		se.Outcome = resilience.Failure
 		se.retryAfter = t.retryAfter(resp)
 	}
@@ -146,20 +153,17 @@ func (c *call) run() error {
 }
 
 // wrapBody makes reading resp's body to the end, or closing it, release
-// what the request holds. Without anything to release, the body is left as
-// it is; an empty body releases at once.
+// what the request holds; an empty body releases at once.
 func (c *call) wrapBody(resp *http.Response) {
-	if c.cancel == nil && c.slot == nil && c.keyed == nil {
-		return
-	}
 	if resp.Body == nil || resp.Body == http.NoBody {
 		c.release()
 		return
 	}
 	c.body = resp.Body
-	if (c.slot != nil || c.keyed != nil) && c.outCtx.Done() != nil {
+	if (c.slot != nil || c.keyed != nil) && (c.timed || c.ctx.Context.Done() != nil) {
 		// A slot must not outlive the request's context, even when the
-		// caller never closes the body. It is armed only now that the base
+		// caller never closes the body. (A context that only the Transport
+		// cancels, on release, needs no watching.) It is armed only now that the base
 		// transport has returned: until then the request is running and
 		// holds its slot, however late (a slot handed back while the base
 		// RoundTrip still runs would let more than MaxConcurrent through).
@@ -186,10 +190,15 @@ func (c *call) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// Close closes the response body and ends the request. Closing before the
-// end closes the connection (HTTP/1) or resets the stream (HTTP/2), as
-// net/http does.
+// Close closes the response body and ends the request. The rest of a
+// failure response's body is drained first (see drain), so that its
+// connection is reused; closing another response before the end of its body
+// closes the connection (HTTP/1) or resets the stream (HTTP/2), as net/http
+// does.
 func (c *call) Close() error {
+	if c.failed && !c.released.Load() {
+		drain(c.outCtx, c.body, c.cancel)
+	}
 	err := c.body.Close()
 	c.timedOut()
 	c.release()
@@ -228,12 +237,7 @@ func (c *call) free() {
 	if c.cancel != nil {
 		c.cancel()
 	}
-	switch {
-	case c.slot != nil:
-		c.slot.Release()
-	case c.keyed != nil:
-		c.t.perKey.release(c.keyed)
-	}
+	c.freeSlot()
 }
 
 // timedOut reports whether the Transport's own deadline has passed (not
@@ -257,22 +261,37 @@ func (c *call) timeoutErr(err error) error {
 	if !c.timedOut() {
 		return err
 	}
-	return &timeoutError{err}
+	return &timeoutError{msg: c.t.errTimeout.msg, err: err}
 }
 
-// A timeoutError is an error caused by Config.Timeout. It matches
-// timeout.ErrTimeout and context.DeadlineExceeded, keeps the transport's
-// error reachable, and says Timeout() true, as net.Error does.
-type timeoutError struct{ err error }
+// A timeoutError is an error caused by Config.Timeout, naming the Transport
+// as a timeout.Timeout names itself (`timeout "payments": deadline
+// exceeded`). It matches timeout.ErrTimeout and context.DeadlineExceeded,
+// keeps the base transport's error reachable, and says Timeout() true, as
+// net.Error does. The Transport's own, with no error inside, is the cause
+// of the request's context when its deadline passes.
+type timeoutError struct {
+	msg string
+	err error
+}
 
 func (e *timeoutError) Error() string {
-	if errors.Is(e.err, timeout.ErrTimeout) {
-		return e.err.Error()
+	switch {
+	case e.err == nil:
+		return e.msg
+	case errors.Is(e.err, timeout.ErrTimeout):
+		return e.err.Error() // already says so
 	}
-	return timeout.ErrTimeout.Error() + ": " + e.err.Error()
+	return e.msg + ": " + e.err.Error()
 }
 
-func (e *timeoutError) Unwrap() []error { return []error{timeout.ErrTimeout, e.err} }
+// Is reports whether target is timeout.ErrTimeout or
+// context.DeadlineExceeded.
+func (e *timeoutError) Is(target error) bool {
+	return target == timeout.ErrTimeout || target == context.DeadlineExceeded
+}
+
+func (e *timeoutError) Unwrap() error { return e.err }
 
 // Timeout reports true.
 func (e *timeoutError) Timeout() bool { return true }

@@ -37,10 +37,12 @@ type Config struct {
 	// Breaker.Name zero: Name. Breaker.Observer nil: Observer.
 	// Breaker.Classifier must be nil: responses and errors are classified
 	// by Classify. Breaker.MaxKeys also bounds the per-key bulkheads.
-	Breaker breaker.SetConfig
+	Breaker breaker.KeyedConfig
 
 	// DisableBreaker turns the breakers off: no request is refused by a
-	// breaker, Breaker is ignored and Breakers returns nil.
+	// breaker and Breakers returns nil. Breaker must then be zero, but for
+	// Breaker.MaxKeys (which still bounds per-key bulkheads): a setting
+	// that would do nothing is an error.
 	DisableBreaker bool
 
 	// Bulkhead bounds how many requests are in flight at once. A request
@@ -59,11 +61,13 @@ type Config struct {
 
 	// Timeout bounds each request from RoundTrip until its response body is
 	// read to the end or closed: the request's context gets this deadline
-	// (context.WithTimeoutCause with timeout.ErrTimeout as its cause) and is
-	// cancelled when the body is done, never when RoundTrip returns. A
-	// request whose own context has an earlier deadline keeps it. Errors
+	// (context.WithTimeoutCause, with a cause matching timeout.ErrTimeout)
+	// and is cancelled when the body is done, never when RoundTrip returns.
+	// A request whose own context has an earlier deadline keeps it. Errors
 	// caused by this deadline match timeout.ErrTimeout and
-	// context.DeadlineExceeded. Zero: no timeout. Negative: an error.
+	// context.DeadlineExceeded, and name the Transport
+	// (`timeout "httpx": deadline exceeded: ...`). Zero: no timeout.
+	// Negative: an error.
 	Timeout time.Duration
 
 	// Classify tells whether a request went well: it is called with the
@@ -99,7 +103,12 @@ type Config struct {
 	// a *StatusError). It is never asked when the request's own context is
 	// done. It answers by returning a response and a nil error; the
 	// Transport then drains (up to 4 KiB) and closes the response it
-	// replaces, if any. It declines by returning a nil response with a nil
+	// replaces, if any. Before it is asked about a failure response, the
+	// request's bulkhead slot is given back, so that a Fallback that fails
+	// over through this same Transport is not refused or kept waiting by
+	// the response it replaces (a response it declines is then read
+	// outside the bulkhead); when it panics, that response is closed and
+	// the panic goes on. It declines by returning a nil response with a nil
 	// error or with an error matching err: the request then ends as it
 	// would have without a Fallback. Any other error is its own failure:
 	// for a request that has a response, that response is returned and
@@ -116,6 +125,12 @@ type Config struct {
 	// their own Observer is nil. Per-key bulkheads report their key in
 	// Event.Key. Nil: nothing is reported.
 	Observer resilience.Observer
+
+	// Inject injects faults on purpose into the requests the breaker and
+	// bulkhead let through, in front of Base and within Timeout, so that
+	// the Transport's breaker, timeout and Fallback react to them as to
+	// real ones (see InjectConfig). Zero: none.
+	Inject InjectConfig
 }
 
 const defaultMaxKeys = 1024
@@ -134,5 +149,8 @@ func (cfg *Config) validate() error {
 	case b.MaxConcurrent == 0 && cfg.BulkheadPerKey:
 		return fmt.Errorf("httpx: Config.BulkheadPerKey is set but Config.Bulkhead.MaxConcurrent is zero (no bulkhead)")
 	}
-	return nil
+	if err := checkDisabledBreaker(cfg); err != nil {
+		return err
+	}
+	return cfg.Inject.check("Config.Inject")
 }

@@ -21,14 +21,14 @@ func TestNewRejectsInvalidConfig(t *testing.T) {
 		want string
 	}{
 		{"negative timeout", httpx.Config{Timeout: -time.Second}, "httpx: Config.Timeout must be >= 0, got -1s"},
-		{"breaker classifier", httpx.Config{Breaker: breaker.SetConfig{Config: breaker.Config{
+		{"breaker classifier", httpx.Config{Breaker: breaker.KeyedConfig{Config: breaker.Config{
 			Classifier: resilience.DefaultClassifier,
 		}}}, "Config.Breaker.Classifier"},
-		{"negative max keys", httpx.Config{Breaker: breaker.SetConfig{MaxKeys: -1}}, "Config.Breaker.MaxKeys"},
+		{"negative max keys", httpx.Config{Breaker: breaker.KeyedConfig{MaxKeys: -1}}, "Config.Breaker.MaxKeys"},
 		{"max wait without bulkhead", httpx.Config{Bulkhead: bulkhead.Config{MaxWait: time.Second}}, "Config.Bulkhead.MaxConcurrent is zero"},
 		{"per key without bulkhead", httpx.Config{BulkheadPerKey: true}, "Config.BulkheadPerKey"},
 		{"invalid bulkhead", httpx.Config{Bulkhead: bulkhead.Config{MaxConcurrent: -1}}, "httpx: Config.Bulkhead: bulkhead: Config.MaxConcurrent"},
-		{"invalid breaker", httpx.Config{Breaker: breaker.SetConfig{Config: breaker.Config{FailureRate: 1.5}}}, "httpx: Config.Breaker: breaker: Config.FailureRate"},
+		{"invalid breaker", httpx.Config{Breaker: breaker.KeyedConfig{Config: breaker.Config{FailureRate: 1.5}}}, "httpx: Config.Breaker: breaker: Config.FailureRate"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -16,7 +16,7 @@ import (
 )
 
 // neverTrip keeps the breaker closed through a long run of failures.
-var neverTrip = breaker.SetConfig{Config: breaker.Config{ConsecutiveFailures: 1 << 20}}
+var neverTrip = breaker.KeyedConfig{Config: breaker.Config{ConsecutiveFailures: 1 << 20}}
 
 func TestConnectionsAreReusedAcrossFailedResponses(t *testing.T) {
 	configs := []struct {

@@ -16,7 +16,7 @@
 //
 //	t, err := httpx.New(httpx.Config{
 //		Base:     myTransport, // nil: http.DefaultTransport
-//		Breaker:  breaker.SetConfig{Config: breaker.Config{OpenTimeout: 10 * time.Second}},
+//		Breaker:  breaker.KeyedConfig{Config: breaker.Config{OpenTimeout: 10 * time.Second}},
 //		Bulkhead: bulkhead.Config{MaxConcurrent: 64, MaxWait: 50 * time.Millisecond},
 //		Timeout:  2 * time.Second,
 //	})
@@ -48,7 +48,9 @@
 // until RoundTrip returns. The request's context is cancelled then, and the
 // slot given back; a body read slowly but within the timeout is read whole,
 // and a body that stalls is cut at the deadline with an error matching
-// timeout.ErrTimeout and context.DeadlineExceeded.
+// timeout.ErrTimeout and context.DeadlineExceeded, which names the
+// Transport (`timeout "payments": deadline exceeded`) as the timeout
+// package's errors name their policy.
 //
 // As with any http.Client, close every response body. A body never closed
 // still lets go of its slot when the request's context ends (the timeout,
@@ -94,15 +96,23 @@
 // Config.Fallback may answer for a refused request, a failed one, or one
 // whose response was a failure: a cached copy, or the same request sent
 // to a second host. A response it replaces is drained (up to 4 KiB) and
-// closed, so its connection can be reused. The request body is never
+// closed, so its connection can be reused. NewResponse builds a complete
+// response to answer with. The request body is never
 // replayed: a fallback that sends the request again must take a fresh body
 // from req.GetBody.
 //
 // # Connections and protocols
 //
-// The Transport adds nothing to a connection's life: a failure response
-// read and closed by the caller leaves its connection to be reused, as
-// with the base transport alone. It works the same over HTTP/1.1 and
+// A failure response read and closed by the caller leaves its connection
+// to be reused, as with the base transport alone. One closed unread (a
+// caller that only looks at the status) would make net/http drop its
+// connection, and in a storm of 5xx every request would then pay a new
+// TCP and TLS handshake to a dependency that is already struggling; so
+// closing the body of a response classified as a Failure first drains what
+// is left of it, at most 4 KiB and for at most 20ms, never past the
+// request's deadline. A longer or stalled body is closed as net/http
+// closes it, the connection with it. Other responses closed early are
+// closed at once: the caller wanted no more. It works the same over HTTP/1.1 and
 // HTTP/2 (an http.Transport with HTTP/2, or golang.org/x/net/http2's), and
 // keeps the body of a 101 Switching Protocols response writable. Its
 // CloseIdleConnections reaches the base transport's, so
@@ -112,7 +122,10 @@
 //
 // Breakers() returns the breaker.Set, for health checks (Range, State,
 // Counts) and to force a host's breaker open or closed; Bulkheads() yields
-// the bulkheads. Config.Observer is told of the breakers' and bulkheads'
+// the bulkheads, as grpcx.Interceptors' do. With these two a Transport is a
+// health.Source and a metrics.Source: give it to health.Config.Sources and
+// metrics.Collector.WatchSource as it is, and hosts first called later are
+// reported too. Config.Observer is told of the breakers' and bulkheads'
 // events and of the Transport's own (EventTimeout, EventFallback), with
 // Event.Key the request's key; the metrics package turns them into
 // Prometheus metrics.

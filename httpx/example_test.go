@@ -23,7 +23,7 @@ func Example() {
 	// A breaker per host that opens after two failures in a row, and a
 	// timeout that covers each response until its body is closed.
 	t, err := httpx.New(httpx.Config{
-		Breaker: breaker.SetConfig{Config: breaker.Config{ConsecutiveFailures: 2, OpenTimeout: time.Minute}},
+		Breaker: breaker.KeyedConfig{Config: breaker.Config{ConsecutiveFailures: 2, OpenTimeout: time.Minute}},
 		Timeout: 5 * time.Second,
 	})
 	if err != nil {
@@ -65,7 +65,7 @@ func ExampleConfig_refusalResponse() {
 	defer srv.Close()
 
 	t, err := httpx.New(httpx.Config{
-		Breaker:         breaker.SetConfig{Config: breaker.Config{ConsecutiveFailures: 1}},
+		Breaker:         breaker.KeyedConfig{Config: breaker.Config{ConsecutiveFailures: 1}},
 		MaxRetryAfter:   time.Minute, // but never park the breaker longer than this
 		RefusalResponse: true,        // refusals as 503 responses, not errors
 	})

@@ -49,7 +49,7 @@ func TestFallbackAnswers(t *testing.T) {
 			var rec recorder
 			tr := newTransport(t, httpx.Config{
 				Base:     s.base,
-				Breaker:  breaker.SetConfig{Config: breaker.Config{ConsecutiveFailures: 1}},
+				Breaker:  breaker.KeyedConfig{Config: breaker.Config{ConsecutiveFailures: 1}},
 				Observer: &rec,
 				Fallback: func(req *http.Request, err error) (*http.Response, error) {
 					asked = append(asked, err)
@@ -129,7 +129,7 @@ func TestFallbackDeclinesOrFails(t *testing.T) {
 			var asked int
 			tr := newTransport(t, httpx.Config{
 				Base:    s.base,
-				Breaker: breaker.SetConfig{Config: breaker.Config{ConsecutiveFailures: 1}},
+				Breaker: breaker.KeyedConfig{Config: breaker.Config{ConsecutiveFailures: 1}},
 				Fallback: func(req *http.Request, err error) (*http.Response, error) {
 					asked++
 					return tt.fallback(req, err)
@@ -159,7 +159,7 @@ func TestFallbackIsNotAskedForCancelledCaller(t *testing.T) {
 	var asked int
 	tr := newTransport(t, httpx.Config{
 		Base:    s.base,
-		Breaker: breaker.SetConfig{Config: breaker.Config{ConsecutiveFailures: 1}},
+		Breaker: breaker.KeyedConfig{Config: breaker.Config{ConsecutiveFailures: 1}},
 		Fallback: func(req *http.Request, err error) (*http.Response, error) {
 			asked++
 			return cached(req), nil

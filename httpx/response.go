@@ -8,14 +8,15 @@ import (
 	"time"
 )
 
-// maxDrain is how much of a response body the Transport reads before
-// closing a response it discards, so that an HTTP/1 connection can be
-// reused; a longer body is cut and its connection closed.
-const maxDrain = 4 << 10
-
-// discard drains a bounded amount of resp's body and closes it.
+// discard drains a bounded amount of resp's body and closes it. A body of
+// the Transport's own (a failure response) is drained by its Close, within
+// the bounds of drain; another is read up to maxDrain bytes.
 func discard(resp *http.Response) {
-	if resp.Body == nil {
+	switch resp.Body.(type) {
+	case nil:
+		return
+	case *call, rwBody:
+		resp.Body.Close()
 		return
 	}
 	io.CopyN(io.Discard, resp.Body, maxDrain)

@@ -130,7 +130,7 @@ func TestHungServerCallsReturnAtDeadline(t *testing.T) {
 			tr := newTransport(t, httpx.Config{
 				Base:     s.base,
 				Timeout:  d,
-				Breaker:  breaker.SetConfig{Config: breaker.Config{ConsecutiveFailures: 100}},
+				Breaker:  breaker.KeyedConfig{Config: breaker.Config{ConsecutiveFailures: 100}},
 				Observer: &rec,
 			})
 			c := &http.Client{Transport: tr}

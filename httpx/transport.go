@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"iter"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/go-resilience/resilience"
@@ -30,11 +31,14 @@ type Transport struct {
 	shared   *bulkhead.Bulkhead
 	perKey   *keyedBulkheads
 	timeout  time.Duration
-	classify func(*http.Response, error) resilience.Outcome
-	maxRA    time.Duration // < 0: Retry-After ignored
-	refusal  bool
-	fallback func(*http.Request, error) (*http.Response, error)
-	obs      resilience.Observer
+	// errTimeout is the cause of a request context whose Timeout passed,
+	// naming the Transport.
+	errTimeout *timeoutError
+	classify   func(*http.Response, error) resilience.Outcome
+	maxRA      time.Duration // < 0: Retry-After ignored
+	refusal    bool
+	fallback   func(*http.Request, error) (*http.Response, error)
+	obs        resilience.Observer
 }
 
 var _ http.RoundTripper = (*Transport)(nil)
@@ -63,11 +67,15 @@ func New(cfg Config) (*Transport, error) {
 	if t.name == "" {
 		t.name = "httpx"
 	}
+	t.errTimeout = &timeoutError{msg: "timeout " + strconv.Quote(t.name) + ": deadline exceeded"}
 	if t.key == nil {
 		t.key = HostKey
 	}
 	if t.classify == nil {
 		t.classify = DefaultClassify
+	}
+	if cfg.Inject.Injector != nil {
+		t.base = &injectTransport{injector: newInjector(cfg.Inject), base: t.base, key: t.key}
 	}
 	if t.maxRA == 0 {
 		t.maxRA = defaultMaxRetryAfter
@@ -171,8 +179,26 @@ func (t *Transport) CloseIdleConnections() {
 //
 // When req's context is done before a slot is free, RoundTrip returns
 // the context's error without sending req.
+//
+// A panic in a hook (Config.Classify, Config.Fallback, Config.Key, the
+// Observer, the breakers' callbacks) reaches the caller after the request
+// has let go of what it holds: its bulkhead slot, its breaker probe
+// (counted as a failure), the response it got.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	c := newCall(t, req)
+	returned := false
+	defer func() {
+		if !returned && c.resp != nil && c.resp.Body != nil {
+			c.resp.Body.Close() // a hook panicked: let go of the response
+		}
+	}()
+	resp, err := t.roundTrip(c)
+	returned = true
+	return resp, err
+}
+
+func (t *Transport) roundTrip(c *call) (*http.Response, error) {
+	req := c.req
 	var err error
 	if t.breakers != nil {
 		err = t.breakers.Get(c.key).Execute(&c.ctx, runCall)
@@ -202,7 +228,7 @@ func (t *Transport) answerError(c *call, err error) (*http.Response, error) {
 		resp, ferr := t.fallback(req, err)
 		switch {
 		case ferr == nil && resp != nil:
-			t.observe(resilience.EventFallback, c.key, err)
+			t.observeAnswer(resp, c.key, err)
 			return resp, nil
 		case ferr != nil && !errors.Is(ferr, err):
 			if resp != nil {
@@ -225,16 +251,7 @@ func (t *Transport) answerFailure(c *call, se *StatusError) (*http.Response, err
 	if c.req.Context().Err() != nil {
 		return c.resp, nil
 	}
-	resp, ferr := t.fallback(c.req, se)
-	if ferr != nil || resp == nil {
-		if resp != nil {
-			discard(resp)
-		}
-		return c.resp, nil
-	}
-	t.observe(resilience.EventFallback, c.key, se)
-	discard(c.resp)
-	return resp, nil
+	return t.askFallback(c, se)
 }
 
 func (t *Transport) observe(kind resilience.EventKind, key string, err error) {

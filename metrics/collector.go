@@ -4,6 +4,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/go-resilience/resilience/bulkhead"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -37,11 +38,19 @@ type Collector struct {
 	inFlight    *prometheus.Desc
 	wait        *prometheus.Desc
 	fallbacks   *prometheus.Desc
+	inject      injectDescs
+	capacity    *prometheus.Desc
+	waiting     *prometheus.Desc
 
 	// index is read without a lock on every Event and replaced, copied,
 	// under mu when a pair is added or forgotten.
 	index atomic.Pointer[index]
 	mu    sync.Mutex
+
+	// Bulkheads read at each Collect (WatchBulkheads, WatchSource).
+	wmu     sync.Mutex
+	watched []*bulkhead.Bulkhead
+	sources []Source
 }
 
 // New returns a Collector configured by cfg, or an error naming the first
@@ -79,7 +88,12 @@ func New(cfg Config) (*Collector, error) {
 			"Time callers waited for a bulkhead slot, for callers that waited and got one."),
 		fallbacks: desc("fallbacks_total",
 			"Errors a fallback answered with a substitute."),
+		capacity: desc("bulkhead_capacity",
+			"Slots of a watched bulkhead (its MaxConcurrent)."),
+		waiting: desc("bulkhead_waiting",
+			"Callers waiting for a slot of a watched bulkhead."),
 	}
+	c.inject = newInjectDescs(desc)
 	c.index.Store(&index{byPair: map[pair]*series{}})
 	return c, nil
 }
@@ -91,9 +105,10 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		return
 	}
 	for _, d := range []*prometheus.Desc{c.state, c.transitions, c.calls, c.duration, c.rejections,
-		c.timeouts, c.abandoned, c.inFlight, c.wait, c.fallbacks} {
+		c.timeouts, c.abandoned, c.inFlight, c.wait, c.fallbacks, c.capacity, c.waiting} {
 		ch <- d
 	}
+	c.inject.describe(ch)
 }
 
 // Collect sends the current value of every series. It implements
@@ -106,6 +121,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	for _, s := range c.index.Load().all {
 		s.collect(c, ch)
 	}
+	c.collectWatched(ch)
 }
 
 // Forget deletes every series of the pair (policy, key), for a policy that

@@ -15,6 +15,7 @@
 //	tmo, _ := timeout.New(timeout.Config{Name: "payments", Timeout: time.Second, Observer: m})
 //	p := resilience.Chain(brk, bulk, tmo)
 //	fb := fallback.Observe(m, "payments", fallback.OnRejected(fallback.Value(cached)))
+//	m.WatchBulkheads(bulk) // capacity and waiters, read at each scrape
 //
 // Registering on prometheus.DefaultRegisterer is the caller's choice, as it
 // is for any other collector.
@@ -37,6 +38,17 @@
 //	resilience_bulkhead_in_flight{policy,key}               gauge
 //	resilience_bulkhead_wait_seconds{policy,key}            histogram
 //	resilience_fallbacks_total{policy,key}                  counter
+//	resilience_injected_faults_total{policy,key}            counter: faults made on purpose (package inject)
+//	resilience_injected_errors_total{policy,key}            counter: injected faults that failed the call
+//	resilience_injected_delay_seconds_total{policy,key}     counter: latency added on purpose
+//	resilience_bulkhead_capacity{policy,key}                gauge: MaxConcurrent, of watched bulkheads
+//	resilience_bulkhead_waiting{policy,key}                 gauge: callers waiting, of watched bulkheads
+//
+// The last two are read from the bulkheads themselves at each scrape, not
+// from Events (a caller that gives up its wait reports none): name the
+// bulkheads with Collector.WatchBulkheads, or an httpx.Transport or
+// grpcx.Interceptors with Collector.WatchSource, whose per-key bulkheads
+// made later are then exported too.
 //
 // The state label takes the values "closed", "half-open", "open",
 // "forced-open" and "forced-closed". The calls, call duration and state

@@ -28,9 +28,12 @@ func Example() {
 	reg.MustRegister(m)
 
 	// Every policy reports to the Collector.
-	brk, _ := breaker.New(breaker.Config{Name: "payments", ConsecutiveFailures: 2, Observer: m})
-	bulk, _ := bulkhead.New(bulkhead.Config{Name: "payments", MaxConcurrent: 8, Observer: m})
-	tmo, _ := timeout.New(timeout.Config{Name: "payments", Timeout: time.Second, Observer: m})
+	brk, err1 := breaker.New(breaker.Config{Name: "payments", ConsecutiveFailures: 2, Observer: m})
+	bulk, err2 := bulkhead.New(bulkhead.Config{Name: "payments", MaxConcurrent: 8, Observer: m})
+	tmo, err3 := timeout.New(timeout.Config{Name: "payments", Timeout: time.Second, Observer: m})
+	if err := errors.Join(err1, err2, err3); err != nil {
+		panic(err) // a bad Config: never let a fallback answer for it
+	}
 	p := resilience.Chain(brk, bulk, tmo)
 	fb := fallback.Observe(m, "payments", fallback.OnRejected(fallback.Value("cached")))
 

@@ -25,9 +25,15 @@ import (
 //   - EventWait: bulkhead_wait_seconds.
 //   - EventAbandon, EventAbandonDone: abandoned_in_flight up and down.
 //   - EventFallback: fallbacks_total.
+//   - EventInjected: injected_faults_total; injected_errors_total when
+//     Err is set; injected_delay_seconds_total adds Latency.
 //
 // Events of other kinds are ignored.
 func (c *Collector) Observe(ev resilience.Event) {
+	if ev.Kind == resilience.EventInjected {
+		c.observeInjected(ev)
+		return
+	}
 	if c == nil || ev.Kind == 0 || ev.Kind > resilience.EventFallback {
 		return
 	}

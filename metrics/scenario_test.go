@@ -194,7 +194,7 @@ resilience_timeouts_total{key="",policy="payments"} 1
 func TestAbandonedCallsAreAGaugeAndTheirCapARefusalReason(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		m := newCollector(t, metrics.Config{})
-		tmo, err := timeout.New(timeout.Config{Name: "legacy", Timeout: time.Second, MaxAbandoned: 1, Observer: m})
+		tmo, err := timeout.New(timeout.Config{Name: "legacy", Timeout: time.Second, Abandon: true, MaxAbandoned: 1, Observer: m})
 		require.NoError(t, err)
 		stubborn := func(context.Context) error { time.Sleep(3 * time.Second); return nil }
 
@@ -223,7 +223,7 @@ resilience_timeouts_total{key="",policy="legacy"} 1
 // series of its own.
 func TestKeyedBreakersHaveSeriesPerKey(t *testing.T) {
 	m := newCollector(t, metrics.Config{})
-	set, err := breaker.NewSet(breaker.SetConfig{Config: breaker.Config{Name: "hosts", ConsecutiveFailures: 1, Observer: m}})
+	set, err := breaker.NewSet(breaker.KeyedConfig{Config: breaker.Config{Name: "hosts", ConsecutiveFailures: 1, Observer: m}})
 	require.NoError(t, err)
 	ctx := context.Background()
 	require.NoError(t, set.Execute(ctx, "a.example", func(context.Context) error { return nil }))
@@ -257,7 +257,7 @@ func TestForcedStatesAreReportedAsSuch(t *testing.T) {
 	brk.ForceOpen()
 	require.ErrorIs(t, brk.Execute(context.Background(), func(context.Context) error { return nil }), breaker.ErrOpen)
 	brk.ForceClosed()
-	brk.Release()
+	brk.Unforce()
 	compare(t, m, `
 # HELP resilience_breaker_state Breaker state: 1 for the state the breaker is in, 0 for the others.
 # TYPE resilience_breaker_state gauge

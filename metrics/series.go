@@ -74,6 +74,9 @@ type series struct {
 	// Timeouts in abandon mode.
 	abandonSeen atomic.Bool
 	abandoned   atomic.Int64
+
+	// Fault injectors.
+	injected injectCounts
 }
 
 // lookup returns the series of (policy, key), creating it on first use.
@@ -289,4 +292,5 @@ func (s *series) collect(c *Collector, ch chan<- prometheus.Metric) {
 	if s.abandonSeen.Load() {
 		send(c.abandoned, prometheus.GaugeValue, float64(s.abandoned.Load()))
 	}
+	s.injected.collect(c, s, ch)
 }

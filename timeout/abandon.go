@@ -58,24 +58,13 @@ func (t *Timeout) executeAbandon(ctx context.Context, next resilience.Policy, ca
 		}
 	}
 
-	// Abandon the call, within the cap. Calls admitted together may all
-	// time out together with fewer places left than they are: the cap is
-	// hard, so those beyond it wait for their call, or for an abandoned
-	// call to return and free a place.
-	for {
-		freed := t.reserve()
-		if freed == nil {
-			break
-		}
-		select {
-		case <-f.done:
-			return t.landed(f, ctx, cctx)
-		case <-freed:
-		}
-	}
+	// Abandon the call. The cap is checked at admission: a call admitted
+	// under it is abandoned at its deadline even when others admitted with
+	// it have reached the cap meanwhile, so that its caller returns on
+	// time; the cap then refuses new calls until enough have returned.
+	t.abandoned.Add(1)
 	if !f.state.CompareAndSwap(running, abandoned) {
-		t.abandoned.Add(-1) // it returned meanwhile: give the place back
-		t.wakeReservers()
+		t.abandoned.Add(-1) // it returned meanwhile: not abandoned after all
 		<-f.done
 		return t.landed(f, ctx, cctx)
 	}
@@ -109,7 +98,6 @@ func (t *Timeout) fly(f *flight, ctx context.Context, next resilience.Policy, ca
 			return
 		}
 		t.abandoned.Add(-1)
-		t.wakeReservers()
 		if t.obs != nil {
 			t.observe(resilience.EventAbandonDone, f.err)
 		}
@@ -131,46 +119,9 @@ func (t *Timeout) landed(f *flight, ctx, cctx context.Context) error {
 	case f.goexit:
 		runtime.Goexit()
 	}
-	return t.result(ctx, cctx, f.err)
-}
-
-// reserve takes a place under the cap for a call about to be abandoned and
-// returns nil, or, when the cap is reached, returns a channel closed when an
-// abandoned call returns.
-func (t *Timeout) reserve() <-chan struct{} {
-	if t.tryReserve() {
-		return nil
+	err, timedOut := t.result(ctx, cctx, f.err)
+	if timedOut && t.obs != nil {
+		t.observe(resilience.EventTimeout, err)
 	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.tryReserve() {
-		return nil
-	}
-	if t.freed == nil {
-		t.freed = make(chan struct{})
-	}
-	return t.freed
-}
-
-func (t *Timeout) tryReserve() bool {
-	for {
-		n := t.abandoned.Load()
-		if n >= t.maxAbandoned {
-			return false
-		}
-		if t.abandoned.CompareAndSwap(n, n+1) {
-			return true
-		}
-	}
-}
-
-// wakeReservers tells callers waiting in reserve that a place came free.
-// The count must be lowered before.
-func (t *Timeout) wakeReservers() {
-	t.mu.Lock()
-	if t.freed != nil {
-		close(t.freed)
-		t.freed = nil
-	}
-	t.mu.Unlock()
+	return err
 }

@@ -29,7 +29,7 @@ func stubborn(d time.Duration, err error) func(context.Context) error {
 func TestAbandonReturnsOnTimeAndCountsTheCallUntilItReturns(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var rec recorder
-		p := mustNew(t, timeout.Config{Name: "db", Timeout: 100 * time.Millisecond, MaxAbandoned: 2, Observer: &rec})
+		p := mustNew(t, timeout.Config{Name: "db", Timeout: 100 * time.Millisecond, Abandon: true, MaxAbandoned: 2, Observer: &rec})
 		start := time.Now()
 		err := p.Execute(context.Background(), stubborn(time.Second, errBoom))
 		assert.Equal(t, 100*time.Millisecond, time.Since(start), "returned at the deadline")
@@ -59,7 +59,7 @@ func TestAbandonReturnsOnTimeAndCountsTheCallUntilItReturns(t *testing.T) {
 func TestAbandonCapRefusesNewCallsFast(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var rec recorder
-		p := mustNew(t, timeout.Config{Timeout: 100 * time.Millisecond, MaxAbandoned: 2, Observer: &rec})
+		p := mustNew(t, timeout.Config{Timeout: 100 * time.Millisecond, Abandon: true, MaxAbandoned: 2, Observer: &rec})
 		ctx := context.Background()
 		for range 2 {
 			assert.ErrorIs(t, p.Execute(ctx, stubborn(time.Second, nil)), timeout.ErrTimeout)
@@ -84,44 +84,57 @@ func TestAbandonCapRefusesNewCallsFast(t *testing.T) {
 	})
 }
 
-// Calls admitted together under the cap can time out together: the cap
-// still holds. The one that finds no place left waits, for its own call or
-// for an abandoned call to return and free a place, whichever comes first.
-func TestAbandonCapHoldsWhenCallsTimeOutTogether(t *testing.T) {
+// TestAbandonCallersOverTheCapReturnOnTime: 200 callers arrive at once at
+// a policy capped at 10 abandoned calls, and their callees all ignore their
+// context. Every caller returns on time: at the deadline with the timeout
+// error, or, for those that cancel their own context first, at once with
+// their context's error. The calls are all abandoned (the cap is checked
+// on arrival), and new calls are refused until fewer than 10 are left.
+func TestAbandonCallersOverTheCapReturnOnTime(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		p := mustNew(t, timeout.Config{Timeout: 100 * time.Millisecond, MaxAbandoned: 1})
+		const callers, limit = 200, 10
+		p := mustNew(t, timeout.Config{Timeout: 100 * time.Millisecond, Abandon: true, MaxAbandoned: limit})
 		start := time.Now()
-		var (
-			mu   sync.Mutex
-			took []time.Duration
-			wg   sync.WaitGroup
-		)
-		for _, d := range []time.Duration{500 * time.Millisecond, 2 * time.Second} {
+		var wg sync.WaitGroup
+		for i := range callers {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			quitter := i%4 == 0 // gives up after 50ms
+			if quitter {
+				time.AfterFunc(50*time.Millisecond, cancel)
+			}
 			wg.Go(func() {
-				err := p.Execute(context.Background(), stubborn(d, errBoom))
-				assert.ErrorIs(t, err, timeout.ErrTimeout)
-				mu.Lock()
-				took = append(took, time.Since(start))
-				mu.Unlock()
+				err := p.Execute(ctx, stubborn(10*time.Second, errBoom))
+				took := time.Since(start)
+				if quitter {
+					assert.ErrorIs(t, err, context.Canceled)
+					assert.Equal(t, 50*time.Millisecond, took, "honours its own context")
+				} else {
+					assert.ErrorIs(t, err, timeout.ErrTimeout)
+					assert.Equal(t, 100*time.Millisecond, took, "returns at the deadline")
+				}
 			})
 		}
-		for range 25 { // sample the count every 100ms until both returned
-			synctest.Wait()
-			assert.LessOrEqual(t, p.Abandoned(), 1)
-			time.Sleep(100 * time.Millisecond)
-		}
 		wg.Wait()
-		// Whichever was abandoned first, one returns at the deadline and
-		// the other when the 500ms call returns.
-		assert.ElementsMatch(t, []time.Duration{100 * time.Millisecond, 500 * time.Millisecond}, took)
+		assert.Equal(t, 100*time.Millisecond, time.Since(start))
+		assert.Equal(t, callers, p.Abandoned())
+
+		ran := false
+		err := p.Execute(context.Background(), func(context.Context) error { ran = true; return nil })
+		assert.ErrorIs(t, err, timeout.ErrTooManyAbandoned, "over the cap: refused at once")
+		assert.False(t, ran)
+
+		time.Sleep(10 * time.Second) // the callees return
+		synctest.Wait()
 		assert.Zero(t, p.Abandoned())
+		require.NoError(t, p.Execute(context.Background(), func(context.Context) error { return nil }))
 	})
 }
 
 func TestAbandonModePassesResultsBeforeTheDeadline(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var rec recorder
-		p := mustNew(t, timeout.Config{Timeout: 100 * time.Millisecond, MaxAbandoned: 1, Observer: &rec})
+		p := mustNew(t, timeout.Config{Timeout: 100 * time.Millisecond, Abandon: true, MaxAbandoned: 1, Observer: &rec})
 		ctx := context.Background()
 		assert.NoError(t, p.Execute(ctx, stubborn(50*time.Millisecond, nil)))
 		assert.Same(t, errBoom, p.Execute(ctx, stubborn(99*time.Millisecond, errBoom)))
@@ -143,7 +156,7 @@ func TestAbandonModePassesResultsBeforeTheDeadline(t *testing.T) {
 func TestAbandonModeCallerCancellationAbandonsWithTheCallersError(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var rec recorder
-		p := mustNew(t, timeout.Config{Timeout: 100 * time.Millisecond, MaxAbandoned: 1, Observer: &rec})
+		p := mustNew(t, timeout.Config{Timeout: 100 * time.Millisecond, Abandon: true, MaxAbandoned: 1, Observer: &rec})
 		ctx, cancel := context.WithCancel(context.Background())
 		time.AfterFunc(30*time.Millisecond, cancel)
 		start := time.Now()
@@ -160,7 +173,7 @@ func TestAbandonModeCallerCancellationAbandonsWithTheCallersError(t *testing.T) 
 
 func TestAbandonModeCallerDeadlineEarlier(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		p := mustNew(t, timeout.Config{Timeout: 100 * time.Millisecond, MaxAbandoned: 1})
+		p := mustNew(t, timeout.Config{Timeout: 100 * time.Millisecond, Abandon: true, MaxAbandoned: 1})
 		ctx, cancel := context.WithTimeout(context.Background(), 40*time.Millisecond)
 		defer cancel()
 		start := time.Now()
@@ -180,7 +193,7 @@ func TestAbandonModeCallerDeadlineEarlier(t *testing.T) {
 
 func TestAbandonModeDoesNotStartCallsWithADoneContext(t *testing.T) {
 	defer goleak.VerifyNone(t)
-	p := mustNew(t, timeout.Config{Timeout: time.Second, MaxAbandoned: 1})
+	p := mustNew(t, timeout.Config{Timeout: time.Second, Abandon: true, MaxAbandoned: 1})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	ran := false
@@ -191,7 +204,7 @@ func TestAbandonModeDoesNotStartCallsWithADoneContext(t *testing.T) {
 
 func TestAbandonModePanicWhileWaitedForReachesTheCaller(t *testing.T) {
 	defer goleak.VerifyNone(t)
-	p := mustNew(t, timeout.Config{Timeout: time.Hour, MaxAbandoned: 1})
+	p := mustNew(t, timeout.Config{Timeout: time.Hour, Abandon: true, MaxAbandoned: 1})
 	assert.PanicsWithValue(t, errBoom, func() {
 		_ = p.Execute(context.Background(), func(context.Context) error { panic(errBoom) })
 	})
@@ -200,7 +213,7 @@ func TestAbandonModePanicWhileWaitedForReachesTheCaller(t *testing.T) {
 
 func TestAbandonModeGoexitEndsTheCallersGoroutine(t *testing.T) {
 	defer goleak.VerifyNone(t)
-	p := mustNew(t, timeout.Config{Timeout: time.Hour, MaxAbandoned: 1})
+	p := mustNew(t, timeout.Config{Timeout: time.Hour, Abandon: true, MaxAbandoned: 1})
 	returned := false
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -214,7 +227,7 @@ func TestAbandonModeGoexitEndsTheCallersGoroutine(t *testing.T) {
 
 func TestAbandonModeDoDropsTheLateResult(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		p := mustNew(t, timeout.Config{Timeout: 100 * time.Millisecond, MaxAbandoned: 1})
+		p := mustNew(t, timeout.Config{Timeout: 100 * time.Millisecond, Abandon: true, MaxAbandoned: 1})
 		v, err := resilience.Do(context.Background(), p, func(context.Context) (string, error) {
 			time.Sleep(time.Second)
 			return "late", nil
@@ -232,7 +245,7 @@ func TestAbandonModeDoDropsTheLateResult(t *testing.T) {
 // from a child process.
 func TestAbandonedCallPanicCrashesTheProgram(t *testing.T) {
 	if os.Getenv("TIMEOUT_TEST_ABANDONED_PANIC") == "1" {
-		p, err := timeout.New(timeout.Config{Timeout: time.Millisecond, MaxAbandoned: 1})
+		p, err := timeout.New(timeout.Config{Timeout: time.Millisecond, Abandon: true, MaxAbandoned: 1})
 		if err != nil {
 			os.Exit(3)
 		}

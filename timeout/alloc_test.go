@@ -37,7 +37,7 @@ func TestAllocations(t *testing.T) {
 	assert.Equal(t, bare, testing.AllocsPerRun(1000, func() { _ = chain.Execute(context.Background(), call) }),
 		"the chain adds nothing to the timeout's own")
 
-	capped := mustNew(t, timeout.Config{Timeout: time.Nanosecond, MaxAbandoned: 1})
+	capped := mustNew(t, timeout.Config{Timeout: time.Nanosecond, Abandon: true, MaxAbandoned: 1})
 	release := make(chan struct{})
 	defer close(release)
 	_ = capped.Execute(context.Background(), func(context.Context) error { <-release; return nil })

@@ -84,7 +84,7 @@ func BenchmarkCallerDeadlineEarlier(b *testing.B) {
 
 // Abandon mode on a call that returns at once: the goroutine per call.
 func BenchmarkAbandonMode(b *testing.B) {
-	t, err := timeout.New(timeout.Config{Timeout: time.Hour, MaxAbandoned: 10})
+	t, err := timeout.New(timeout.Config{Timeout: time.Hour, Abandon: true, MaxAbandoned: 10})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func BenchmarkAbandonMode(b *testing.B) {
 
 // Refusal at the cap of abandoned calls.
 func BenchmarkRefuseAtCap(b *testing.B) {
-	t, err := timeout.New(timeout.Config{Timeout: time.Nanosecond, MaxAbandoned: 1})
+	t, err := timeout.New(timeout.Config{Timeout: time.Nanosecond, Abandon: true, MaxAbandoned: 1})
 	if err != nil {
 		b.Fatal(err)
 	}

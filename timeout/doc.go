@@ -14,7 +14,12 @@
 //
 // By default the policy is cooperative: it cancels the call's context at the
 // deadline and waits for the call to return, which a callee that honours its
-// context does at once. The call runs on the caller's goroutine; the policy
+// context does at once. A callee that ignores its context is not stopped:
+// it runs on past the deadline, and Execute, with the caller, waits for it
+// however long it takes; then Execute returns an error matching ErrTimeout
+// if the call failed, or nil if it succeeded late. In this mode the timeout
+// bounds a call only as far as the callee honours its context; to bound
+// how long the caller waits for one that does not, use abandon mode. The call runs on the caller's goroutine; the policy
 // starts no goroutine, and its only cost is the context (the allocations of
 // context.WithTimeout). When the caller's own deadline is already the
 // earlier, the call gets the caller's context as it is: no context is made
@@ -46,29 +51,33 @@
 //
 // A callee that ignores its context (a legacy client, a blocking system
 // call) cannot be stopped, and in cooperative mode the caller waits for it
-// however long it takes. Config.MaxAbandoned > 0 opts in to abandon mode:
-// each call runs in a goroutine of its own (inherent: the caller must be
-// free to leave while the call goes on), and Execute returns at the
-// deadline, or when the caller's context ends, whether the call has
-// returned or not. A call left running this way is abandoned: it finishes
-// in the background, its result is dropped (resilience.Do returns the zero
-// value), and it counts in Abandoned from before Execute returns until it
-// returns.
+// however long it takes. Config.Abandon opts in to abandon mode, with
+// Config.MaxAbandoned as its cap: each call runs in a goroutine of its own
+// (inherent: the caller must be free to leave while the call goes on), and
+// Execute returns at the deadline, or as soon as the caller's context
+// ends, whether the call has returned or not. Every caller returns on
+// time, however many calls are abandoned. A call left running this way is
+// abandoned: it finishes in the background, its result is dropped
+// (resilience.Do returns the zero value), and it counts in Abandoned from
+// before Execute returns until it returns.
 //
-// MaxAbandoned is a hard cap, the bound on goroutines piling up behind a
-// hung dependency. While that many calls are abandoned, Execute refuses new
-// calls at once, without starting them, with an error matching
-// ErrTooManyAbandoned and resilience.ErrRejected (neutral to breakers: it is
-// local overload). Calls admitted together can time out together with fewer
-// places under the cap than they are; the cap still holds, and those left
-// over wait for their own call to return, or for an abandoned call to return
-// and free a place, whichever comes first. A call whose context is already
-// done is not started.
+// MaxAbandoned bounds the goroutines piling up behind a hung dependency.
+// It is checked when a call arrives: while at least MaxAbandoned calls are
+// abandoned, Execute refuses new calls at once, without starting them, with
+// an error matching ErrTooManyAbandoned and resilience.ErrRejected (neutral
+// to breakers: it is local overload). Calls admitted together, under the
+// cap, can time out together: each is abandoned and its caller returns on
+// time, so Abandoned can exceed MaxAbandoned by the calls that were running
+// when the cap was reached (with 200 callers arriving at once and a cap of
+// 10, all 200 return at the deadline, and the next calls are refused until
+// fewer than 10 are left running). To bound the calls running at all,
+// abandoned or not, put a bulkhead inside the timeout (see below). A call
+// whose context is already done is not started.
 //
 // Policies outside the timeout see an abandoned call end when Execute
 // returns: a bulkhead around it (resilience.Chain(bulkhead, timeout)) gives
-// the slot back while the call still runs, so up to MaxAbandoned calls run
-// beyond the bulkhead's bound. To keep abandoned calls inside the bound, put
+// the slot back while the call still runs, so abandoned calls run beyond
+// the bulkhead's bound. To keep abandoned calls inside the bound, put
 // the bulkhead inside the timeout (resilience.Chain(timeout, bulkhead)): an
 // abandoned call then holds its slot until it really returns, and the time
 // spent waiting for a slot counts against the deadline.

@@ -37,11 +37,12 @@ func Example() {
 
 // Abandon mode, for a callee that ignores its context: Execute returns at
 // the deadline and the call finishes in the background, counted until it
-// does; past Config.MaxAbandoned such calls, new ones are refused.
+// does; while Config.MaxAbandoned such calls run, new ones are refused.
 func Example_abandon() {
 	finished := make(chan struct{})
 	p, err := timeout.New(timeout.Config{
 		Timeout:      10 * time.Millisecond,
+		Abandon:      true, // for a callee that ignores its context
 		MaxAbandoned: 1,
 		Observer:     onAbandonDone(finished),
 	})

@@ -15,21 +15,23 @@ import (
 // valid: it never panics, accepts exactly those, and names the offending
 // field in its error.
 func FuzzNew(f *testing.F) {
-	f.Add(int64(time.Second), 0)
-	f.Add(int64(0), 0)
-	f.Add(int64(-1), 5)
-	f.Add(int64(1), -1)
-	f.Add(int64(math.MaxInt64), math.MaxInt)
-	f.Add(int64(math.MinInt64), math.MinInt)
-	f.Fuzz(func(t *testing.T, d int64, maxAbandoned int) {
-		cfg := timeout.Config{Name: "f", Timeout: time.Duration(d), MaxAbandoned: maxAbandoned}
+	f.Add(int64(time.Second), false, 0)
+	f.Add(int64(0), false, 0)
+	f.Add(int64(-1), true, 5)
+	f.Add(int64(1), true, -1)
+	f.Add(int64(time.Second), false, 3)
+	f.Add(int64(time.Second), true, 0)
+	f.Add(int64(math.MaxInt64), true, math.MaxInt)
+	f.Add(int64(math.MinInt64), false, math.MinInt)
+	f.Fuzz(func(t *testing.T, d int64, abandon bool, maxAbandoned int) {
+		cfg := timeout.Config{Name: "f", Timeout: time.Duration(d), Abandon: abandon, MaxAbandoned: maxAbandoned}
 		p, err := timeout.New(cfg)
 
 		var field string // the field New must complain about, "" if none
 		switch {
 		case d <= 0:
 			field = "Config.Timeout"
-		case maxAbandoned < 0:
+		case abandon && maxAbandoned <= 0, !abandon && maxAbandoned != 0:
 			field = "Config.MaxAbandoned"
 		}
 		if field != "" {

@@ -3,7 +3,6 @@ package timeout
 import (
 	"context"
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -18,14 +17,27 @@ type Config struct {
 	// themselves.
 	Name string
 
-	// Timeout is the longest a call may take. Required: it must be > 0.
+	// Timeout is how long a call is given: at Timeout its context is
+	// cancelled. In cooperative mode (Abandon false) Execute then waits
+	// for the call to return, so a callee that ignores its context runs,
+	// and keeps its caller waiting, past Timeout; in abandon mode Execute
+	// returns at Timeout whatever the call does. Required: it must be > 0.
 	Timeout time.Duration
 
-	// MaxAbandoned turns on abandon mode, for callees that ignore their
-	// context, and caps how many calls may be abandoned (still running after
-	// Execute returned without them) at once. Zero: cooperative mode only,
-	// where Execute waits for the call to return. Negative values are an
-	// error.
+	// Abandon turns on abandon mode, for callees that ignore their
+	// context: each call runs in a goroutine of its own, and Execute
+	// returns at the deadline (or when the caller's context ends) whether
+	// the call has returned or not, leaving it to finish in the
+	// background (see the package doc). It requires MaxAbandoned. False:
+	// cooperative mode, where the call runs on the caller's goroutine and
+	// Execute returns when it does.
+	Abandon bool
+
+	// MaxAbandoned bounds, in abandon mode, the calls abandoned (still
+	// running after Execute returned without them): while at least that
+	// many are, Execute refuses new calls at once with an error matching
+	// ErrTooManyAbandoned. Required with Abandon: it must be > 0. Without
+	// Abandon it must be zero, since it would do nothing.
 	MaxAbandoned int
 
 	// Observer is told of each timeout of the policy's own deadline
@@ -41,9 +53,10 @@ type Config struct {
 // deadline is the earlier of its caller's and Config.Timeout from now.
 //
 // A Timeout is safe for concurrent use. In cooperative mode (the default)
-// it starts no goroutine; in abandon mode (Config.MaxAbandoned > 0) each
-// call runs in a goroutine of its own. Make one with New; the zero value is
-// not usable.
+// it starts no goroutine; in abandon mode (Config.Abandon) each call runs
+// in a goroutine of its own. Make one with New; the zero value is not
+// usable (a call through it returns an error matching
+// resilience.ErrMisuse).
 type Timeout struct {
 	d            time.Duration
 	maxAbandoned int64
@@ -52,10 +65,7 @@ type Timeout struct {
 	errTimeout   *timeoutError // the policy's own deadline, preallocated
 	errTooMany   error         // the refusal at the cap, preallocated
 
-	abandoned atomic.Int64 // abandoned calls still running, and reservations for calls being abandoned
-
-	mu    sync.Mutex
-	freed chan struct{} // closed when an abandoned call returns; nil when no one waits for it
+	abandoned atomic.Int64 // abandoned calls still running
 }
 
 // New returns a Timeout configured by cfg, or an error naming the first
@@ -84,8 +94,10 @@ func (cfg *Config) validate() error {
 	switch {
 	case cfg.Timeout <= 0:
 		return fmt.Errorf("timeout: Config.Timeout must be > 0, got %v", cfg.Timeout)
-	case cfg.MaxAbandoned < 0:
-		return fmt.Errorf("timeout: Config.MaxAbandoned must be >= 0, got %d", cfg.MaxAbandoned)
+	case cfg.Abandon && cfg.MaxAbandoned <= 0:
+		return fmt.Errorf("timeout: Config.MaxAbandoned must be > 0 with Config.Abandon, got %d", cfg.MaxAbandoned)
+	case !cfg.Abandon && cfg.MaxAbandoned != 0:
+		return fmt.Errorf("timeout: Config.MaxAbandoned must be zero without Config.Abandon (set Abandon to turn abandon mode on), got %d", cfg.MaxAbandoned)
 	}
 	return nil
 }
@@ -102,12 +114,56 @@ func (cfg *Config) validate() error {
 //     an error matching ErrTooManyAbandoned while Config.MaxAbandoned calls
 //     are abandoned.
 //
+// In cooperative mode Execute returns when call does: a call that ignores
+// its context runs on past the deadline, and Execute with it, then returns
+// the timeout error if call failed, or nil if it succeeded late.
+//
 // When ctx's own deadline passes first, or ctx is cancelled, Execute returns
 // call's error as it is (in abandon mode, ctx.Err()): the caller gave up,
 // which says nothing about the dependency. A panic in call reaches the
 // caller of Execute unchanged.
+//
+// A nil ctx or call, a nil *Timeout or a zero Timeout (not made by New) is
+// a programming error: Execute returns an error matching
+// resilience.ErrMisuse (and resilience.ErrNilContext, ErrNilFunc or
+// ErrNilPolicy) without running call.
 func (t *Timeout) Execute(ctx context.Context, call func(context.Context) error) error {
 	return t.execute(ctx, nil, call)
+}
+
+// Programming errors of the timeout's user (see Execute).
+var (
+	errNilTimeout  = fmt.Errorf("timeout: nil *Timeout: %w", resilience.ErrNilPolicy)
+	errZeroTimeout = fmt.Errorf("timeout: zero Timeout (make one with New): %w", resilience.ErrMisuse)
+	errNilContext  = fmt.Errorf("timeout: nil context: %w", resilience.ErrNilContext)
+	errNilCall     = fmt.Errorf("timeout: nil call: %w", resilience.ErrNilFunc)
+)
+
+// check returns the programming error that keeps t from running any call,
+// or nil.
+func (t *Timeout) check() error {
+	switch {
+	case t == nil:
+		return errNilTimeout
+	case t.d == 0:
+		return errZeroTimeout
+	}
+	return nil
+}
+
+// misuse returns the programming error of a call through t with ctx and
+// call, or nil.
+func (t *Timeout) misuse(ctx context.Context, call func(context.Context) error) error {
+	if err := t.check(); err != nil {
+		return err
+	}
+	if ctx == nil {
+		return errNilContext
+	}
+	if call == nil {
+		return errNilCall
+	}
+	return nil
 }
 
 // Wrap returns a Policy that runs next under the timeout:
@@ -116,7 +172,7 @@ func (t *Timeout) Execute(ctx context.Context, call func(context.Context) error)
 // resilience.Chain composes the library's policies with it. Wrap(nil)
 // behaves as t.
 func (t *Timeout) Wrap(next resilience.Policy) resilience.Policy {
-	if t.maxAbandoned > 0 {
+	if t != nil && t.maxAbandoned > 0 {
 		return &abandoning{t, next}
 	}
 	return &wrapped{t, next}
@@ -132,6 +188,9 @@ type wrapped struct {
 func (w *wrapped) Execute(ctx context.Context, call func(context.Context) error) error {
 	return w.t.execute(ctx, w.next, call)
 }
+
+// Check reports a timeout that cannot run any call, for resilience.Chain.
+func (w *wrapped) Check() error { return w.t.check() }
 
 func (w *wrapped) Enter(ctx context.Context) (context.Context, step.Ticket, error) {
 	cctx, cancel := w.t.enter(ctx)
@@ -160,6 +219,9 @@ func (a *abandoning) Execute(ctx context.Context, call func(context.Context) err
 	return a.t.execute(ctx, a.next, call)
 }
 
+// Check reports a timeout that cannot run any call, for resilience.Chain.
+func (a *abandoning) Check() error { return a.t.check() }
+
 func run(ctx context.Context, next resilience.Policy, call func(context.Context) error) error {
 	if next == nil {
 		return call(ctx)
@@ -168,6 +230,9 @@ func run(ctx context.Context, next resilience.Policy, call func(context.Context)
 }
 
 func (t *Timeout) execute(ctx context.Context, next resilience.Policy, call func(context.Context) error) error {
+	if t == nil || t.d == 0 || ctx == nil || call == nil {
+		return t.misuse(ctx, call)
+	}
 	if t.maxAbandoned > 0 {
 		return t.executeAbandon(ctx, next, call)
 	}
@@ -176,7 +241,11 @@ func (t *Timeout) execute(ctx context.Context, next resilience.Policy, call func
 		return run(ctx, next, call)
 	}
 	defer cancel()
-	return t.result(ctx, cctx, run(cctx, next, call))
+	err, timedOut := t.result(ctx, cctx, run(cctx, next, call))
+	if timedOut && t.obs != nil {
+		t.observe(resilience.EventTimeout, err)
+	}
+	return err
 }
 
 // enter returns the context a call runs with, and the cancel func of the
@@ -202,26 +271,26 @@ func (t *Timeout) exit(ctx, cctx context.Context, cancel context.CancelFunc, err
 	if cancel == nil {
 		return err
 	}
-	err = t.result(ctx, cctx, err)
-	cancel()
+	err, timedOut := t.result(ctx, cctx, err)
+	cancel() // before the Observer, which may panic
+	if timedOut && t.obs != nil {
+		t.observe(resilience.EventTimeout, err)
+	}
 	return err
 }
 
 // result is what Execute returns for err, returned by a call made with
-// cctx, derived from the caller's ctx.
-func (t *Timeout) result(ctx, cctx context.Context, err error) error {
+// cctx, derived from the caller's ctx, and whether it is the policy's own
+// timeout (to be reported as an EventTimeout).
+func (t *Timeout) result(ctx, cctx context.Context, err error) (error, bool) {
 	// cctx done and ctx not: the policy's own deadline passed.
 	if err == nil || cctx.Err() == nil || ctx.Err() != nil {
-		return err
+		return err, false
 	}
-	var terr error = t.errTimeout
-	if err != context.DeadlineExceeded && err != ErrTimeout {
-		terr = &timeoutError{msg: t.errTimeout.msg, err: err}
+	if err == context.DeadlineExceeded || err == ErrTimeout {
+		return t.errTimeout, true
 	}
-	if t.obs != nil {
-		t.observe(resilience.EventTimeout, terr)
-	}
-	return terr
+	return &timeoutError{msg: t.errTimeout.msg, err: err}, true
 }
 
 // Name returns Config.Name.

@@ -27,6 +27,9 @@ func TestNewRefusesBadConfigNamingTheField(t *testing.T) {
 		{"zero Timeout", timeout.Config{}, "Config.Timeout"},
 		{"negative Timeout", timeout.Config{Timeout: -time.Second}, "Config.Timeout"},
 		{"negative MaxAbandoned", timeout.Config{Timeout: time.Second, MaxAbandoned: -1}, "Config.MaxAbandoned"},
+		{"MaxAbandoned without Abandon does nothing", timeout.Config{Timeout: time.Second, MaxAbandoned: 10}, "Config.MaxAbandoned"},
+		{"Abandon without a cap", timeout.Config{Timeout: time.Second, Abandon: true}, "Config.MaxAbandoned"},
+		{"Abandon with a negative cap", timeout.Config{Timeout: time.Second, Abandon: true, MaxAbandoned: -1}, "Config.MaxAbandoned"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p, err := timeout.New(tc.cfg)
@@ -38,7 +41,7 @@ func TestNewRefusesBadConfigNamingTheField(t *testing.T) {
 }
 
 func TestNewKeepsConfig(t *testing.T) {
-	p := mustNew(t, timeout.Config{Name: "db", Timeout: time.Second, MaxAbandoned: 3})
+	p := mustNew(t, timeout.Config{Name: "db", Timeout: time.Second, Abandon: true, MaxAbandoned: 3})
 	assert.Equal(t, "db", p.Name())
 	assert.Equal(t, time.Second, p.Timeout())
 	assert.Zero(t, p.Abandoned())

@@ -44,7 +44,7 @@ func run(ctx context.Context, addr string) error {
 		// A breaker per method: after 3 failing calls in a row
 		// (Unavailable, DeadlineExceeded, Internal, ...), refuse that
 		// method's calls at once for 500ms, then let one probe through.
-		Breaker: breaker.SetConfig{Config: breaker.Config{
+		Breaker: breaker.KeyedConfig{Config: breaker.Config{
 			ConsecutiveFailures: 3,
 			OpenTimeout:         500 * time.Millisecond,
 		}},

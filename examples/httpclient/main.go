@@ -38,7 +38,7 @@ func run(ctx context.Context, url string) error {
 		// A breaker per host: after 3 failures in a row (5xx, 429, a
 		// transport error or a timeout), refuse calls to that host at once
 		// for 30s, or for as long as the server's Retry-After says.
-		Breaker: breaker.SetConfig{Config: breaker.Config{
+		Breaker: breaker.KeyedConfig{Config: breaker.Config{
 			ConsecutiveFailures: 3,
 			OpenTimeout:         30 * time.Second,
 		}},

@@ -78,7 +78,7 @@ func newProtected(p policy, obs resilience.Observer, upstreamURL string) (*clien
 	t, err := httpx.New(httpx.Config{
 		Base: baseTransport(),
 		Name: "upstream",
-		Breaker: breaker.SetConfig{Config: breaker.Config{
+		Breaker: breaker.KeyedConfig{Config: breaker.Config{
 			FailureRate:    0.5,
 			MinCalls:       10,
 			Window:         p.Window,

@@ -24,7 +24,7 @@ func Example() {
 	defer base.CloseIdleConnections()
 	tr, err := httpx.New(httpx.Config{
 		Base:    base,
-		Breaker: breaker.SetConfig{Config: breaker.Config{ConsecutiveFailures: 3, OpenTimeout: time.Hour}},
+		Breaker: breaker.KeyedConfig{Config: breaker.Config{ConsecutiveFailures: 3, OpenTimeout: time.Hour}},
 		Timeout: time.Second,
 	})
 	if err != nil {

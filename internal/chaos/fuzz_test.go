@@ -86,7 +86,7 @@ func FuzzHTTPXConfig(f *testing.F) {
 			MaxRetryAfter:  time.Duration(maxRA),
 			Bulkhead:       bulkhead.Config{MaxConcurrent: maxConcurrent, MaxWait: time.Duration(maxWait)},
 			BulkheadPerKey: perKey,
-			Breaker: breaker.SetConfig{MaxKeys: maxKeys,
+			Breaker: breaker.KeyedConfig{MaxKeys: maxKeys,
 				Config: breaker.Config{FailureRate: rate, OpenTimeout: time.Duration(open)}},
 			DisableBreaker: disable,
 		}
@@ -109,7 +109,9 @@ func FuzzHTTPXConfig(f *testing.F) {
 		if maxConcurrent == 0 && perKey {
 			bad = append(bad, "Config.BulkheadPerKey")
 		}
-		if !disable && badBreaker(rate, time.Duration(open)) {
+		if badBreaker(rate, time.Duration(open)) || (disable && (rate != 0 || open != 0)) {
+			// Under DisableBreaker a Breaker config would do nothing: only
+			// its MaxKeys may be set.
 			bad = append(bad, "Config.Breaker")
 		}
 		if maxConcurrent != 0 && badBulkhead(maxConcurrent, time.Duration(maxWait)) {
@@ -147,7 +149,7 @@ func FuzzGRPCXConfig(f *testing.F) {
 			StreamTimeout:  time.Duration(streamTmo),
 			Bulkhead:       bulkhead.Config{MaxConcurrent: maxConcurrent, MaxWait: time.Duration(maxWait)},
 			BulkheadPerKey: perKey,
-			Breaker: breaker.SetConfig{MaxKeys: maxKeys,
+			Breaker: breaker.KeyedConfig{MaxKeys: maxKeys,
 				Config: breaker.Config{FailureRate: rate, OpenTimeout: time.Duration(open)}},
 		}
 		if cls {
@@ -255,7 +257,7 @@ func FuzzHTTPXRetryAfter(f *testing.F) {
 		var seen *httpx.StatusError
 		tr, err := httpx.New(httpx.Config{
 			Base:          answer{status: status, header: http.Header{"Retry-After": {v}}},
-			Breaker:       breaker.SetConfig{Config: breaker.Config{ConsecutiveFailures: 1, OpenTimeout: time.Millisecond}},
+			Breaker:       breaker.KeyedConfig{Config: breaker.Config{ConsecutiveFailures: 1, OpenTimeout: time.Millisecond}},
 			MaxRetryAfter: time.Duration(limit),
 			Fallback: func(_ *http.Request, err error) (*http.Response, error) {
 				errors.As(err, &seen)
@@ -313,7 +315,7 @@ func FuzzHTTPXStatusClassification(f *testing.F) {
 		}
 		tr, err := httpx.New(httpx.Config{
 			Base:    answer{status: status},
-			Breaker: breaker.SetConfig{Config: breaker.Config{ConsecutiveFailures: 1, OpenTimeout: time.Hour}},
+			Breaker: breaker.KeyedConfig{Config: breaker.Config{ConsecutiveFailures: 1, OpenTimeout: time.Hour}},
 		})
 		require.NoError(t, err)
 		req, err := http.NewRequest(http.MethodGet, "http://dependency.test/", nil)
@@ -343,7 +345,7 @@ func FuzzGRPCXCodeClassification(f *testing.F) {
 	f.Fuzz(func(t *testing.T, code uint32, msg string) {
 		c := codes.Code(code)
 		ic, err := grpcx.New(grpcx.Config{
-			Breaker: breaker.SetConfig{Config: breaker.Config{ConsecutiveFailures: 1, OpenTimeout: time.Hour}},
+			Breaker: breaker.KeyedConfig{Config: breaker.Config{ConsecutiveFailures: 1, OpenTimeout: time.Hour}},
 		})
 		require.NoError(t, err)
 		invoker := func(context.Context, string, any, any, *grpc.ClientConn, ...grpc.CallOption) error {

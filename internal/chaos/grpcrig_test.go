@@ -68,7 +68,7 @@ func newGRPCRig(t *testing.T, s grpcSetup) *grpcRig {
 	r.srv = fault.NewGRPC(t, fault.GRPCConfig{WatchMessages: s.watchMessages})
 	ic, err := grpcx.New(grpcx.Config{
 		Name:          "chaos",
-		Breaker:       breaker.SetConfig{Config: chainBreaker()},
+		Breaker:       breaker.KeyedConfig{Config: chainBreaker()},
 		Bulkhead:      chainBulkhead(),
 		Timeout:       testTimeout,
 		StreamTimeout: s.streamTimeout,

@@ -115,7 +115,7 @@ func newHTTPRig(t *testing.T, s httpSetup) *httpRig {
 	tr, err := httpx.New(httpx.Config{
 		Base:          &r.wire,
 		Name:          "chaos",
-		Breaker:       breaker.SetConfig{Config: chainBreaker()},
+		Breaker:       breaker.KeyedConfig{Config: chainBreaker()},
 		Bulkhead:      chainBulkhead(),
 		Timeout:       testTimeout,
 		MaxRetryAfter: s.maxRetryAfter,

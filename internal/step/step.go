@@ -35,3 +35,12 @@ type Ticket struct {
 	P any
 	N int64
 }
+
+// A Checker is a Layer (the value a policy's Wrap returns) that can tell
+// at composition that its policy cannot run any call: the zero value of a
+// policy type, made without its constructor. resilience.Chain asks it once,
+// and a chain with such an element refuses every call with the error
+// Check returns (one matching resilience.ErrMisuse).
+type Checker interface {
+	Check() error
+}

@@ -144,12 +144,20 @@ func TestGoalsAreJudgedOnMediansAgainstTheRightRows(t *testing.T) {
 	assert.Contains(t, open.detail, "fastest peer eapache 50.0 ns: 0.400×")
 	assert.Equal(t, "not measured", find(t, vs, "ChainSuccess: ≤ 1.1×").status())
 	assert.Equal(t, "not measured", find(t, vs, "ChainCallerDeadline").status())
+	success := find(t, vs, "BreakerSuccess: ≤ 1.1×")
+	assert.Equal(t, "met", success.status(), "110 ns is 0.85× gobreaker's 130 ns")
+	assert.Contains(t, success.detail, "resilience 110 ns, gobreaker 130 ns: 0.846× (needs ≤ 1.100×)")
 
 	const ourOpen = "ChainOpen/lib=resilience-2        	 1000000	        20.0 ns/op	       0 B/op	       0 allocs/op"
 	require.Contains(t, sample, ourOpen)
-	slowOpen := strings.Replace(sample, ourOpen, "ChainOpen/lib=resilience-2 1000000 30.0 ns/op 0 B/op 0 allocs/op", 1)
+	nearOpen := strings.Replace(sample, ourOpen, "ChainOpen/lib=resilience-2 1000000 40.0 ns/op 0 B/op 0 allocs/op", 1)
+	open = find(t, evaluate(mustParse(t, nearOpen), "resilience"), "ChainOpen")
+	assert.Equal(t, "met", open.status(), "40 ns is 0.80× the fastest peer: faster than every peer")
+	assert.Contains(t, open.detail, "(needs < 1.000×, 0 allocs/op)")
+
+	slowOpen := strings.Replace(sample, ourOpen, "ChainOpen/lib=resilience-2 1000000 50.0 ns/op 0 B/op 0 allocs/op", 1)
 	open = find(t, evaluate(mustParse(t, slowOpen), "resilience"), "ChainOpen")
-	assert.Equal(t, "missed", open.status(), "30 ns is 0.60× the fastest peer")
+	assert.Equal(t, "missed", open.status(), "as fast as the fastest peer is not faster than every peer")
 
 	allocating := strings.Replace(sample, ourOpen, "ChainOpen/lib=resilience-2 1000000 20.0 ns/op 64 B/op 1 allocs/op", 1)
 	open = find(t, evaluate(mustParse(t, allocating), "resilience"), "ChainOpen")
@@ -163,7 +171,9 @@ BenchmarkChainSuccess/lib=hand-2        1  1000 ns/op  272 B/op  4 allocs/op
 BenchmarkChainSuccess/lib=failsafe-2    1  2000 ns/op  1224 B/op  29 allocs/op
 BenchmarkChainCallerDeadline/lib=resilience-2  1  100 ns/op  16 B/op  1 allocs/op
 BenchmarkChainCallerDeadline/lib=resilience-exec-2  1  90 ns/op  0 B/op  0 allocs/op
-BenchmarkBreakerSuccessParallel/lib=resilience-2  1  99 ns/op
+BenchmarkBreakerSuccess/lib=resilience-2  1  111 ns/op
+BenchmarkBreakerSuccess/lib=gobreaker-2   1  100 ns/op
+BenchmarkBreakerSuccessParallel/lib=resilience-2  1  106 ns/op
 BenchmarkBreakerSuccessParallel/lib=gobreaker-2   1  100 ns/op
 BenchmarkBreakerOpenParallel/lib=resilience-2  1  101 ns/op
 BenchmarkBreakerOpenParallel/lib=gobreaker-2   1  100 ns/op
@@ -174,7 +184,8 @@ BenchmarkBreakerOpenParallel/lib=gobreaker-2   1  100 ns/op
 		{"ChainSuccess: ≤ 1.1×", "met", "resilience 1,050 ns, hand 1,000 ns: 1.050× (needs ≤ 1.100×); resilience-exec 990 ns, 4 allocs/op: 0.990×"},
 		{"ChainSuccess: ≥ 2×", "missed", "resilience 1,050 ns, failsafe 2,000 ns: 0.525× (needs ≤ 0.500×)"},
 		{"ChainCallerDeadline", "missed", "resilience 1 allocs/op, 16 B/op (resilience-exec: 0 allocs/op)"},
-		{"BreakerSuccessParallel", "met", "0.990×"},
+		{"BreakerSuccess: ≤ 1.1×", "missed", "resilience 111 ns, gobreaker 100 ns: 1.110× (needs ≤ 1.100×)"},
+		{"BreakerSuccessParallel", "met", "resilience 106 ns, gobreaker 100 ns: 1.060× (needs ≤ 1.100×)"},
 		{"BreakerOpenParallel", "missed", "1.010×"},
 	} {
 		t.Run(tc.goal, func(t *testing.T) {
