@@ -39,6 +39,7 @@ type Collector struct {
 	wait        *prometheus.Desc
 	fallbacks   *prometheus.Desc
 	inject      injectDescs
+	sync        syncDescs
 	capacity    *prometheus.Desc
 	waiting     *prometheus.Desc
 
@@ -94,6 +95,7 @@ func New(cfg Config) (*Collector, error) {
 			"Callers waiting for a slot of a watched bulkhead."),
 	}
 	c.inject = newInjectDescs(desc)
+	c.sync = newSyncDescs(desc)
 	c.index.Store(&index{byPair: map[pair]*series{}})
 	return c, nil
 }
@@ -109,6 +111,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		ch <- d
 	}
 	c.inject.describe(ch)
+	c.sync.describe(ch)
 }
 
 // Collect sends the current value of every series. It implements

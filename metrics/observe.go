@@ -27,11 +27,17 @@ import (
 //   - EventFallback: fallbacks_total.
 //   - EventInjected: injected_faults_total; injected_errors_total when
 //     Err is set; injected_delay_seconds_total adds Latency.
+//   - EventSync, EventSyncError (package fleet): fleet_syncs_total and
+//     fleet_sync_seconds_total, fleet_sync_errors_total.
 //
 // Events of other kinds are ignored.
 func (c *Collector) Observe(ev resilience.Event) {
 	if ev.Kind == resilience.EventInjected {
 		c.observeInjected(ev)
+		return
+	}
+	if ev.Kind == resilience.EventSync || ev.Kind == resilience.EventSyncError {
+		c.observeSync(ev)
 		return
 	}
 	if c == nil || ev.Kind == 0 || ev.Kind > resilience.EventFallback {

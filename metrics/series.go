@@ -77,6 +77,9 @@ type series struct {
 
 	// Fault injectors.
 	injected injectCounts
+
+	// Fleets (their link to the store).
+	synced syncCounts
 }
 
 // lookup returns the series of (policy, key), creating it on first use.
@@ -293,4 +296,5 @@ func (s *series) collect(c *Collector, ch chan<- prometheus.Metric) {
 		send(c.abandoned, prometheus.GaugeValue, float64(s.abandoned.Load()))
 	}
 	s.injected.collect(c, s, ch)
+	s.synced.collect(c, s, ch)
 }
