@@ -137,6 +137,11 @@ func (c *call) run() error {
 		}
 		return err
 	}
+	if resp.Request == out {
+		// The caller sees the request it sent, not the Transport's copy
+		// with its own context.
+		resp.Request = c.req
+	}
 	c.wrapBody(resp)
 	o := t.classify(resp, nil)
 	c.resp, ok = resp, true
