@@ -90,7 +90,9 @@
 // Health reports whether the fleet is subscribed, when it last read the
 // shared state, how stale its view may be (Lag), and how many Redis
 // operations failed. Config.Observer is told of every read
-// (resilience.EventSync) and every error (resilience.EventSyncError).
+// (resilience.EventSync) and every error (resilience.EventSyncError); a
+// metrics.Collector as the Observer exports them as fleet_syncs_total,
+// fleet_sync_seconds_total and fleet_sync_errors_total.
 //
 // # Goroutines and Close
 //
