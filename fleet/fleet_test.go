@@ -57,7 +57,7 @@ func newReplica(t *testing.T, srv *redisServer, cfg breaker.Config, fcfg fleet.C
 		fcfg.SyncInterval = interval
 	}
 	if fcfg.Timeout == 0 {
-		fcfg.Timeout = 500 * time.Millisecond
+		fcfg.Timeout = 2 * time.Second // generous: calls never wait on it
 	}
 	r.fleet, err = fleet.New(fcfg)
 	require.NoError(t, err)

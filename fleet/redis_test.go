@@ -90,8 +90,8 @@ func (s *redisServer) client() *redis.Client {
 		ContextTimeoutEnabled: true,
 		MaxRetries:            -1,
 		DialTimeout:           200 * time.Millisecond,
-		ReadTimeout:           500 * time.Millisecond,
-		WriteTimeout:          500 * time.Millisecond,
+		ReadTimeout:           2 * time.Second,
+		WriteTimeout:          2 * time.Second,
 		PoolSize:              4,
 	})
 	s.t.Cleanup(func() { _ = c.Close() })
