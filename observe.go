@@ -38,6 +38,8 @@ type Event struct {
 	// From and To are the states of an EventStateChange: "closed", "open",
 	// "half-open", or "forced-open", "forced-closed".
 	From, To string
+	// Limit is the new concurrency limit of an EventLimitChange.
+	Limit int
 }
 
 // An EventKind says what an Event reports.
@@ -68,6 +70,9 @@ const (
 	// It is never a failure of the dependency itself; a breaker that
 	// the injected error reaches still counts it, as it is meant to.
 	EventInjected
+	// EventLimitChange: an adaptive limiter changed its concurrency limit
+	// to Limit.
+	EventLimitChange
 	// EventSync: a fleet read the shared state from its store (Redis);
 	// Latency is how long the read took.
 	EventSync
@@ -88,6 +93,7 @@ var eventKindNames = [...]string{
 	EventAbandonDone: "abandon_done",
 	EventFallback:    "fallback",
 	EventInjected:    "injected",
+	EventLimitChange: "limit_change",
 	EventSync:        "sync",
 	EventSyncError:   "sync_error",
 }

@@ -3,6 +3,7 @@ package health
 import (
 	"fmt"
 
+	"github.com/go-resilience/resilience/adaptive"
 	"github.com/go-resilience/resilience/breaker"
 	"github.com/go-resilience/resilience/bulkhead"
 )
@@ -43,6 +44,12 @@ type Config struct {
 	// Transport's or Interceptors' Config.Name (or their Breaker.Name).
 	// Zero: none, every open breaker is Down.
 	Covered []string
+
+	// Limiters are adaptive concurrency limiters, reported beside the
+	// bulkheads with their current limit, calls in flight and saturation
+	// (see adaptive.go). Like bulkheads, they do not change Status. Zero:
+	// none. Elements must not be nil.
+	Limiters []*adaptive.Limiter
 
 	// UnavailableWhenDegraded makes the handler answer 503 Service
 	// Unavailable when the status is Degraded, not only when it is Down.
@@ -98,6 +105,10 @@ func New(cfg Config) (*Checker, error) {
 	cfg.Sets = append([]*breaker.Set(nil), cfg.Sets...)
 	cfg.Bulkheads = append([]*bulkhead.Bulkhead(nil), cfg.Bulkheads...)
 	cfg.Sources = append([]Source(nil), cfg.Sources...)
+	if err := checkLimiters(cfg.Limiters); err != nil {
+		return nil, err
+	}
+	cfg.Limiters = append([]*adaptive.Limiter(nil), cfg.Limiters...)
 	c := &Checker{cfg: cfg}
 	if len(cfg.Covered) > 0 {
 		c.covered = make(map[string]bool, len(cfg.Covered))
@@ -134,6 +145,7 @@ func (c *Checker) Report() Report {
 	for _, src := range c.cfg.Sources {
 		r.Bulkheads = appendSource(r.Bulkheads, src)
 	}
+	r.Limiters = limiterReports(c.cfg.Limiters)
 	r.Status = overall(r.Breakers)
 	return r
 }

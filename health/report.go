@@ -29,6 +29,9 @@ type Report struct {
 	Breakers []BreakerReport `json:"breakers"`
 	// Bulkheads holds one entry per bulkhead; never nil.
 	Bulkheads []BulkheadReport `json:"bulkheads"`
+	// Limiters holds one entry per adaptive limiter (Config.Limiters);
+	// omitted from the JSON when there are none.
+	Limiters []LimiterReport `json:"limiters,omitempty"`
 }
 
 // A BreakerReport is the state of one breaker.

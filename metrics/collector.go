@@ -42,6 +42,7 @@ type Collector struct {
 	sync        syncDescs
 	capacity    *prometheus.Desc
 	waiting     *prometheus.Desc
+	adaptive    adaptiveDescs
 
 	// index is read without a lock on every Event and replaced, copied,
 	// under mu when a pair is added or forgotten.
@@ -95,6 +96,7 @@ func New(cfg Config) (*Collector, error) {
 			"Callers waiting for a slot of a watched bulkhead."),
 	}
 	c.inject = newInjectDescs(desc)
+	c.adaptive = newAdaptiveDescs(desc)
 	c.sync = newSyncDescs(desc)
 	c.index.Store(&index{byPair: map[pair]*series{}})
 	return c, nil
@@ -111,6 +113,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		ch <- d
 	}
 	c.inject.describe(ch)
+	c.adaptive.describe(ch)
 	c.sync.describe(ch)
 }
 

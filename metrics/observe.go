@@ -27,6 +27,7 @@ import (
 //   - EventFallback: fallbacks_total.
 //   - EventInjected: injected_faults_total; injected_errors_total when
 //     Err is set; injected_delay_seconds_total adds Latency.
+//   - EventLimitChange: adaptive_limit (see adaptive.go).
 //   - EventSync, EventSyncError (package fleet): fleet_syncs_total and
 //     fleet_sync_seconds_total, fleet_sync_errors_total.
 //
@@ -40,7 +41,7 @@ func (c *Collector) Observe(ev resilience.Event) {
 		c.observeSync(ev)
 		return
 	}
-	if c == nil || ev.Kind == 0 || ev.Kind > resilience.EventFallback {
+	if c == nil || ev.Kind == 0 || ev.Kind > resilience.EventLimitChange {
 		return
 	}
 	s := c.lookup(ev.Policy, ev.Key)
@@ -75,5 +76,7 @@ func (c *Collector) Observe(ev resilience.Event) {
 		s.abandoned.Add(-1)
 	case resilience.EventFallback:
 		s.fallbacks.Add(1)
+	case resilience.EventLimitChange:
+		s.limitChanged(ev.Limit)
 	}
 }

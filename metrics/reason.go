@@ -3,8 +3,10 @@ package metrics
 import (
 	"errors"
 
+	"github.com/go-resilience/resilience/adaptive"
 	"github.com/go-resilience/resilience/breaker"
 	"github.com/go-resilience/resilience/bulkhead"
+	"github.com/go-resilience/resilience/ratelimit"
 	"github.com/go-resilience/resilience/timeout"
 )
 
@@ -18,6 +20,9 @@ const (
 	reasonBulkheadFull
 	reasonAbandonLimit
 	reasonOther
+	reasonAdaptiveLimit
+	reasonThrottled
+	reasonRateLimited
 	numReasons
 )
 
@@ -27,6 +32,11 @@ var reasonNames = [numReasons]string{
 	reasonBulkheadFull: "bulkhead_full",
 	reasonAbandonLimit: "abandon_limit",
 	reasonOther:        "other",
+
+	// adaptive and ratelimit
+	reasonAdaptiveLimit: "adaptive_limit",
+	reasonThrottled:     "throttled",
+	reasonRateLimited:   "rate_limited",
 }
 
 // reasonSentinels maps the policies' refusal errors to reasons, in the
@@ -39,6 +49,9 @@ var reasonSentinels = [...]struct {
 	{breaker.ErrTooManyProbes, reasonProbeLimit},
 	{bulkhead.ErrFull, reasonBulkheadFull},
 	{timeout.ErrTooManyAbandoned, reasonAbandonLimit},
+	{adaptive.ErrLimited, reasonAdaptiveLimit},
+	{adaptive.ErrThrottled, reasonThrottled},
+	{ratelimit.ErrLimited, reasonRateLimited},
 }
 
 // reasonOf returns the reason of a refusal error, "other" for an error of

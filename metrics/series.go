@@ -77,6 +77,8 @@ type series struct {
 
 	// Fault injectors.
 	injected injectCounts
+	// Adaptive limiters (adaptive.go).
+	adaptive adaptiveSeries
 
 	// Fleets (their link to the store).
 	synced syncCounts
@@ -296,5 +298,6 @@ func (s *series) collect(c *Collector, ch chan<- prometheus.Metric) {
 		send(c.abandoned, prometheus.GaugeValue, float64(s.abandoned.Load()))
 	}
 	s.injected.collect(c, s, ch)
+	s.collectAdaptive(c, send)
 	s.synced.collect(c, s, ch)
 }

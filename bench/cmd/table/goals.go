@@ -13,6 +13,7 @@ var baselines = map[string]bool{
 	"hand":      true, // gobreaker + x/sync semaphore + context.WithTimeout, by hand
 	"semaphore": true, // x/sync semaphore by hand
 	"context":   true, // context.WithTimeout by hand
+	"bulkhead":  true, // this module's bulkhead, the baseline of its adaptive limiter
 }
 
 // isPeer reports whether lib is another library (not ours, not one of our
@@ -125,6 +126,8 @@ func evaluate(scens []*scenario, ours string) []verdict {
 		versus("BreakerSuccess: ≤ 1.1× gobreaker alone", "BreakerSuccess", "gobreaker", 1.1),
 		versus("BreakerSuccessParallel: ≤ 1.1× gobreaker alone", "BreakerSuccessParallel", "gobreaker", 1.1),
 		versus("BreakerOpenParallel: throughput no worse than gobreaker alone", "BreakerOpenParallel", "gobreaker", 1),
+		versus("Adaptive: acquire+release ≤ 2× the bulkhead's", "Adaptive", "bulkhead", 2),
+		versus("AdaptiveParallel: acquire+release ≤ 2× the bulkhead's", "AdaptiveParallel", "bulkhead", 2),
 	)
 	return out
 }
