@@ -334,10 +334,6 @@ func (l *Limiter) lease() {
 			expires = time.Time{}
 		}
 		if pending > 0 && !now.Before(due) {
-			if down {
-				down = false
-				l.tokens.Store(0) // leased tokens replace the local share
-			}
 			l.tokens.Add(pending)
 			pending = 0
 			expires = now.Add(l.leaseTTL)
@@ -373,6 +369,12 @@ func (l *Limiter) lease() {
 			}
 			next = now.Add(l.f.s.interval)
 			continue
+		}
+		if down {
+			// Redis answers again: the local share ends, and what is left
+			// of it lapses, so that the fleet's bucket alone decides.
+			down = false
+			l.tokens.Store(0)
 		}
 		wait := time.Duration(res[1]) * time.Millisecond
 		if res[0] > 0 {
