@@ -18,10 +18,13 @@ type wrapper interface {
 }
 
 // Chain composes policies into one; the first is the outermost. The
-// recommended order, outermost first, is breaker, bulkhead, timeout, so that
-// the breaker sees a hung call (the timeout's error) as a failure and a full
-// bulkhead as no failure at all; put a fallback around the chain with
-// fallback.Do. The one exception is timeout's opt-in abandon mode: a
+// recommended order, outermost first, is retry, breaker, bulkhead, timeout:
+// the retry outside the breaker so that an open breaker ends the retries at
+// once, the timeout inside so that each attempt gets its own, and the
+// breaker outside the bulkhead and timeout so that it sees a hung call (the
+// timeout's error) as a failure and a full bulkhead as no failure at all;
+// put a fallback around the chain with fallback.Do, so that it answers once
+// the retries are over. The one exception is timeout's opt-in abandon mode: a
 // bulkhead outside it takes its slot back when the timeout returns, while
 // the abandoned call still runs (so more calls run than the bulkhead
 // allows); where that matters, put the timeout outside the

@@ -59,6 +59,8 @@ func doAny[T any](ctx context.Context, p Policy, fn func(context.Context) (T, er
 
 // doSteps runs fn inside layers, outermost first: each admits the call,
 // then fn runs here, then each finishes it, innermost first. A layer that
+// repeats (step.Repeater, a retry) may run what is inside it again after an
+// error, before it finishes the call. A layer that
 // refuses ends the call with its error, after the layers outside it have
 // finished it with that error, as Execute would.
 func doSteps[T any](ctx context.Context, layers []step.Layer, fn func(context.Context) (T, error)) (T, error) {
@@ -78,6 +80,16 @@ func doSteps[T any](ctx context.Context, layers []step.Layer, fn func(context.Co
 		}
 	}()
 	v, err := doSteps(inner, layers[1:], fn)
+	if err != nil {
+		if r, ok := l.(step.Repeater); ok {
+			for again := true; err != nil; {
+				if t, again = r.Again(ctx, inner, t, err); !again {
+					break
+				}
+				v, err = doSteps(inner, layers[1:], fn)
+			}
+		}
+	}
 	exited = true
 	return v, l.Exit(ctx, inner, t, err, false)
 }

@@ -40,6 +40,10 @@ type Event struct {
 	From, To string
 	// Limit is the new concurrency limit of an EventLimitChange.
 	Limit int
+	// Attempt is the number of the attempt an EventRetry or
+	// EventRetryRefused is about (2 for the first retry), or the attempts
+	// made when an EventRetryGiveUp is reported.
+	Attempt int
 }
 
 // An EventKind says what an Event reports.
@@ -73,6 +77,35 @@ const (
 	// EventLimitChange: an adaptive limiter changed its concurrency limit
 	// to Limit.
 	EventLimitChange
+	// EventAdmitted: a server-side adapter (httpx's server middleware,
+	// grpcx's server interceptors) let an incoming request run, after it
+	// waited Latency for its Policy to admit it.
+	EventAdmitted
+	// EventShed: a server-side adapter refused an incoming request at
+	// once; Err is the refusal (the Policy's, or the adapter's own for a
+	// short deadline or a standing queue).
+	EventShed
+	// EventRetry: a call failed with Err and is retried: attempt number
+	// Attempt starts after a delay of Latency.
+	EventRetry
+	// EventRetryRefused: the retry budget refused attempt number Attempt;
+	// the call returns Err, its last error.
+	EventRetryRefused
+	// EventRetryGiveUp: a call stopped retrying a retryable error after
+	// Attempt attempts (all allowed were made, the next could not finish
+	// before the deadline, or a retry-after hint asked for too long); it
+	// returns Err.
+	EventRetryGiveUp
+	// EventHedgeSent: a call's attempts had all run for Latency (the
+	// hedge delay) without an answer, and attempt number Attempt (2 for
+	// the first hedge) was sent alongside them.
+	EventHedgeSent
+	// EventHedgeWon: attempt number Attempt, a hedge, answered first; the
+	// others were cancelled.
+	EventHedgeWon
+	// EventHedgeRefused: the budget refused attempt number Attempt, a
+	// hedge; the call runs on with the attempts it has.
+	EventHedgeRefused
 	// EventSync: a fleet read the shared state from its store (Redis);
 	// Latency is how long the read took.
 	EventSync
@@ -82,20 +115,28 @@ const (
 )
 
 var eventKindNames = [...]string{
-	EventCall:        "call",
-	EventRejected:    "rejected",
-	EventTimeout:     "timeout",
-	EventStateChange: "state_change",
-	EventAcquire:     "acquire",
-	EventRelease:     "release",
-	EventWait:        "wait",
-	EventAbandon:     "abandon",
-	EventAbandonDone: "abandon_done",
-	EventFallback:    "fallback",
-	EventInjected:    "injected",
-	EventLimitChange: "limit_change",
-	EventSync:        "sync",
-	EventSyncError:   "sync_error",
+	EventCall:         "call",
+	EventRejected:     "rejected",
+	EventTimeout:      "timeout",
+	EventStateChange:  "state_change",
+	EventAcquire:      "acquire",
+	EventRelease:      "release",
+	EventWait:         "wait",
+	EventAbandon:      "abandon",
+	EventAbandonDone:  "abandon_done",
+	EventFallback:     "fallback",
+	EventInjected:     "injected",
+	EventLimitChange:  "limit_change",
+	EventAdmitted:     "admitted",
+	EventShed:         "shed",
+	EventRetry:        "retry",
+	EventRetryRefused: "retry_refused",
+	EventRetryGiveUp:  "retry_give_up",
+	EventHedgeSent:    "hedge_sent",
+	EventHedgeWon:     "hedge_won",
+	EventHedgeRefused: "hedge_refused",
+	EventSync:         "sync",
+	EventSyncError:    "sync_error",
 }
 
 func (k EventKind) String() string {

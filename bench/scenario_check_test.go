@@ -46,6 +46,9 @@ func TestEveryLibraryDoesWhatItsScenarioMeasures(t *testing.T) {
 			[]string{"resilience", "resilience-exec", "hand", "failsafe", "hystrix", "eapache"}},
 		{"HTTP", bg, func(tb testing.TB) []lib { return httpLibs(tb, srv.URL) },
 			[]string{"resilience", "bare", "failsafe", "rubyist"}},
+		{"RetrySuccess", bg, retrySuccessLibs, []string{"resilience", "hand", "failsafe"}},
+		{"RetryOnce", bg, retryOnceLibs, []string{"resilience", "hand", "failsafe"}},
+		{"RetryChain", bg, retryChainLibs, []string{"resilience", "resilience-noretry"}},
 	} {
 		t.Run(sc.name, func(t *testing.T) {
 			libs := sc.libs(t)

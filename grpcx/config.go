@@ -8,6 +8,8 @@ import (
 	"github.com/go-resilience/resilience"
 	"github.com/go-resilience/resilience/breaker"
 	"github.com/go-resilience/resilience/bulkhead"
+	"github.com/go-resilience/resilience/hedge"
+	"github.com/go-resilience/resilience/retry"
 )
 
 // Config configures the Interceptors. The zero value is a valid
@@ -86,6 +88,41 @@ type Config struct {
 	// errors (its status code is err's). It runs on the caller's goroutine
 	// and must be safe for concurrent use. Zero: no fallback.
 	UnaryFallback func(ctx context.Context, method string, req, reply any, err error) error
+
+	// Retry, when set, sends a failed unary call again under a
+	// retry.Retry made from it: by default (Retry.Retryable nil,
+	// DefaultRetryable) after code Unavailable, and after
+	// ResourceExhausted only when the server sent a pushback
+	// (grpc-retry-pushback-ms) saying when; never after a refusal of the
+	// breaker or bulkhead, nor once the caller's deadline has passed or
+	// cannot fit another attempt. The retry is the outermost layer: each
+	// attempt passes the breaker and the bulkhead again and gets its own
+	// Timeout. A pushback sets the delay before the next attempt; a
+	// negative one ends the retries, as gRFC A6 says. Streams are never
+	// retried: their messages cannot be replayed. Do not stack this with
+	// gRPC's own retries (a retryPolicy in the service config):
+	// DialOptions disables those when Retry is set; a connection that
+	// installs the interceptors itself should dial with
+	// grpc.WithDisableRetry(). Retry.Name zero: Name. Retry.Observer nil:
+	// Observer. Nil: calls are not retried.
+	Retry *retry.Config
+
+	// Hedge, when set, hedges unary calls under a hedge.Hedge made from
+	// it, as gRPC's hedgingPolicy would (grpc-go implements none):
+	// Hedge.Delay is its hedgingDelay (zero: a percentile of recent
+	// latencies), Hedge.MaxHedges+1 its maxAttempts, and the errors
+	// Hedge.Fatal calls not fatal its nonFatalStatusCodes (nil Fatal:
+	// HedgeFatal). Each attempt passes the breaker and the bulkhead and
+	// gets its own Timeout; the first good answer wins and the other
+	// attempts are cancelled. The first attempt fills the caller's reply,
+	// a hedge a fresh message that is copied into it if it wins: replies
+	// must be proto.Message values (others are sent once). Only hedge
+	// methods that may run twice. Streams are never hedged. With Retry
+	// too, the retry is outside: each of its attempts is hedged, and
+	// retried when every copy failed (a hedged attempt reads no pushback
+	// trailer). Hedge.Name zero: Name. Hedge.Observer nil: Observer. Nil:
+	// calls are not hedged.
+	Hedge *hedge.Config
 
 	// Observer is told what the policies do: the breakers' and the
 	// bulkheads' Events, an EventTimeout when a unary call outlives Timeout

@@ -20,6 +20,21 @@
 // (retries, say) before these to have them see refusals, or after to have
 // them run once per call let through.
 //
+// # Retries
+//
+// With Config.Retry a unary call that failed with Unavailable (or with
+// ResourceExhausted and a grpc-retry-pushback-ms trailer) is sent again
+// under a retry.Retry: backoff with jitter, the server's pushback as the
+// next delay (a negative one ends the retries), never past the caller's
+// deadline, and a retry budget. Each attempt passes the breaker (an open
+// breaker ends the retries at once) and the bulkhead again and gets its
+// own Config.Timeout. Streams are not retried. gRPC has retries of its own,
+// configured by a retryPolicy in the service config; the two must not be
+// stacked (each of our attempts would be retried by gRPC too), so
+// DialOptions adds grpc.WithDisableRetry() when Config.Retry is set. Keep
+// gRPC's instead, and leave Config.Retry nil, when the server's owners
+// manage retries through the service config.
+//
 // # Keys
 //
 // Each call has a key, the full method name ("/pkg.Service/Method") unless
@@ -136,4 +151,29 @@
 // Interceptors a health.Source and a metrics.Source: give them to
 // health.Config.Sources and metrics.Collector.WatchSource as they are, and
 // methods first called later are reported too.
+//
+// # Server side
+//
+// NewServer returns a Server whose UnaryServerInterceptor and
+// StreamServerInterceptor (installed together by ServerOptions) run each
+// incoming call under ServerConfig.Policy and refuse the rest at once,
+// before the handler: codes.ResourceExhausted for a rate limiter's
+// refusal, codes.Unavailable for overload, with the refusal's hint (or
+// ServerConfig.RetryAfter) in the grpc-retry-pushback-ms trailer, which
+// gRPC's retry design and this module's client honour as the wait before
+// trying again. The error is a *ShedError: a status and a Go error chain.
+// A stream holds what the Policy gave it (a bulkhead slot) until its
+// handler returns. Methods in ServerConfig.Exempt, by default the standard
+// health service, are never refused.
+//
+// A call whose propagated deadline leaves less than
+// ServerConfig.MinDeadline (or has passed) is refused at once with
+// codes.DeadlineExceeded: its client will not wait for the answer.
+// ServerConfig.MaxWaiting and ServerConfig.QueueTarget bound the queue
+// in front of the Policy with the CoDel rule, as in httpx: once every call
+// admitted over the last QueueInterval waited QueueTarget or longer, a
+// call that waited that long is refused when its turn comes (see the
+// httpx package doc, "Queues that do not stand"). Server.Shedding
+// reports whether the Server is refusing calls and since when; a Server
+// is a health.Shedder.
 package grpcx

@@ -10,6 +10,8 @@ import (
 	"github.com/go-resilience/resilience"
 	"github.com/go-resilience/resilience/breaker"
 	"github.com/go-resilience/resilience/bulkhead"
+	"github.com/go-resilience/resilience/hedge"
+	"github.com/go-resilience/resilience/retry"
 	"github.com/go-resilience/resilience/timeout"
 	"google.golang.org/grpc"
 )
@@ -32,7 +34,9 @@ type Interceptors struct {
 	streamTimeout time.Duration
 	fallback      func(ctx context.Context, method string, req, reply any, err error) error
 	obs           resilience.Observer
-	calls         sync.Pool // of *unaryCall
+	calls         sync.Pool    // of *unaryCall
+	retry         *retry.Retry // nil: unary calls are not retried
+	hedge         *hedge.Hedge // nil: unary calls are not hedged
 }
 
 // New returns Interceptors configured by cfg, or an error naming the first
@@ -59,7 +63,21 @@ func New(cfg Config) (*Interceptors, error) {
 	if err != nil {
 		return nil, err
 	}
+	var rt *retry.Retry
+	if cfg.Retry != nil {
+		if rt, err = newRetry(cfg); err != nil {
+			return nil, fmt.Errorf("grpcx: Config.Retry: %w", err)
+		}
+	}
+	var hg *hedge.Hedge
+	if cfg.Hedge != nil {
+		if hg, err = newHedge(cfg); err != nil {
+			return nil, fmt.Errorf("grpcx: Config.Hedge: %w", err)
+		}
+	}
 	return &Interceptors{
+		hedge:         hg,
+		retry:         rt,
 		name:          cfg.Name,
 		key:           cfg.Key,
 		breakers:      set,
@@ -77,11 +95,19 @@ func New(cfg Config) (*Interceptors, error) {
 // and grpc.WithChainStreamInterceptor(ic.StreamClientInterceptor()).
 // Interceptors chained before them run outside them (and see their
 // refusals); those chained after run inside, once per call let through.
+//
+// With Config.Retry it also includes grpc.WithDisableRetry(), so that gRPC's
+// own retries (a retryPolicy in the service config) do not run inside
+// ours: three attempts of three attempts each would be nine.
 func (ic *Interceptors) DialOptions() []grpc.DialOption {
-	return []grpc.DialOption{
+	opts := []grpc.DialOption{
 		grpc.WithChainUnaryInterceptor(ic.UnaryClientInterceptor()),
 		grpc.WithChainStreamInterceptor(ic.StreamClientInterceptor()),
 	}
+	if ic.retry != nil {
+		opts = append(opts, grpc.WithDisableRetry())
+	}
+	return opts
 }
 
 // Key returns the key of a full method name, as Config.Key says: with it,

@@ -9,6 +9,7 @@ import (
 	"github.com/go-resilience/resilience/fallback"
 	"github.com/go-resilience/resilience/timeout"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
 )
 
 // UnaryClientInterceptor returns the interceptor for unary calls. For each
@@ -20,6 +21,11 @@ import (
 //   - the call's context gets the earlier of the caller's deadline and
 //     Config.Timeout, which gRPC sends to the server;
 //   - the breaker records the call's outcome, as Config.Classifier says;
+//   - with Config.Retry, a failed call is sent again, each attempt
+//     through the breaker, the bulkhead and its own timeout;
+//   - with Config.Hedge, a slow call is sent again alongside itself, each
+//     attempt through the breaker, the bulkhead and its own timeout, and
+//     the first good answer wins;
 //   - a failed or refused call is offered to Config.UnaryFallback, unless
 //     the caller's own context is done.
 //
@@ -39,12 +45,31 @@ func (ic *Interceptors) unary(ctx context.Context, method string, req, reply any
 	c := ic.calls.Get().(*unaryCall)
 	c.method, c.req, c.reply, c.cc, c.invoker, c.opts = method, req, reply, cc, invoker, opts
 	var err error
-	if inner := ic.lanes.get(key).inner; inner != nil {
+	switch inner := ic.lanes.get(key).inner; {
+	case ic.hedge != nil:
+		var p resilience.Policy = b
+		if inner != nil {
+			p = b.Wrap(inner)
+		}
+		if ic.retry == nil {
+			err = ic.unaryHedge(ctx, p, method, req, reply, cc, invoker, opts)
+			break
+		}
+		err = ic.retry.Execute(ctx, func(ctx context.Context) error {
+			return ic.unaryHedge(ctx, p, method, req, reply, cc, invoker, opts)
+		})
+	case ic.retry != nil:
+		c.policy, c.retried = b, true
+		if inner != nil {
+			c.policy = b.Wrap(inner)
+		}
+		err = withoutPushback(ic.retry.Execute(ctx, c.attemptFn))
+	case inner != nil:
 		err = b.Wrap(inner).Execute(ctx, c.run)
-	} else {
+	default:
 		err = b.Execute(ctx, c.run)
 	}
-	*c = unaryCall{run: c.run}
+	*c = unaryCall{run: c.run, attemptFn: c.attemptFn}
 	ic.calls.Put(c)
 	if err == nil {
 		return nil
@@ -70,16 +95,28 @@ type unaryCall struct {
 	invoker    grpc.UnaryInvoker
 	opts       []grpc.CallOption
 	run        func(context.Context) error
+
+	// With Config.Retry: the policies of one attempt, attempt bound to c,
+	// and the trailer of the last attempt (for its pushback).
+	retried   bool
+	policy    resilience.Policy
+	attemptFn func(context.Context) error
+	trailer   metadata.MD
 }
 
 func newUnaryCall() any {
 	c := new(unaryCall)
 	c.run = c.invoke
+	c.attemptFn = c.attempt
 	return c
 }
 
 func (c *unaryCall) invoke(ctx context.Context) error {
-	err := c.invoker(ctx, c.method, c.req, c.reply, c.cc, c.opts...)
+	opts := c.opts
+	if c.retried {
+		opts = c.trailerOpts()
+	}
+	err := c.invoker(ctx, c.method, c.req, c.reply, c.cc, opts...)
 	if err != nil {
 		settle(ctx, err)
 	}

@@ -61,6 +61,18 @@ type Config struct {
 	// sees the same dependency, so failing readiness on Degraded would take
 	// all of them out at once; hence the default.
 	UnavailableWhenDegraded bool
+
+	// Shedders are servers that refuse requests when overloaded
+	// (*httpx.Server, *grpcx.Server). While one is shedding it is listed
+	// in Report.Shedding with the time it began, and the status is at
+	// least Degraded. Zero: none. Elements must not be nil.
+	Shedders []Shedder
+
+	// UnavailableWhenShedding makes the status Down, and the handler
+	// answer 503, while any of Shedders is shedding, so that a readiness
+	// probe takes the overloaded instance out of rotation until it
+	// recovers. Zero: shedding is Degraded.
+	UnavailableWhenShedding bool
 }
 
 // A Checker reports the state of breakers and bulkheads, as a Go value
@@ -109,6 +121,12 @@ func New(cfg Config) (*Checker, error) {
 		return nil, err
 	}
 	cfg.Limiters = append([]*adaptive.Limiter(nil), cfg.Limiters...)
+	for i, s := range cfg.Shedders {
+		if s == nil {
+			return nil, fmt.Errorf("health: Config.Shedders[%d] is nil", i)
+		}
+	}
+	cfg.Shedders = append([]Shedder(nil), cfg.Shedders...)
 	c := &Checker{cfg: cfg}
 	if len(cfg.Covered) > 0 {
 		c.covered = make(map[string]bool, len(cfg.Covered))
@@ -147,6 +165,7 @@ func (c *Checker) Report() Report {
 	}
 	r.Limiters = limiterReports(c.cfg.Limiters)
 	r.Status = overall(r.Breakers)
+	r.Shedding, r.Status = c.appendShedding(r.Shedding, r.Status)
 	return r
 }
 

@@ -23,7 +23,8 @@ import (
 type Report struct {
 	// Status sums up the breakers: OK when all are closed (or there are
 	// none), Down when all are open and none is covered, Degraded
-	// otherwise.
+	// otherwise. A server that is shedding load (Config.Shedders) makes it
+	// at least Degraded.
 	Status Status `json:"status"`
 	// Breakers holds one entry per breaker; never nil.
 	Breakers []BreakerReport `json:"breakers"`
@@ -32,6 +33,9 @@ type Report struct {
 	// Limiters holds one entry per adaptive limiter (Config.Limiters);
 	// omitted from the JSON when there are none.
 	Limiters []LimiterReport `json:"limiters,omitempty"`
+	// Shedding lists the Config.Shedders that are shedding load now;
+	// omitted from the JSON when none is.
+	Shedding []SheddingReport `json:"shedding,omitempty"`
 }
 
 // A BreakerReport is the state of one breaker.

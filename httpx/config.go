@@ -8,6 +8,8 @@ import (
 	"github.com/go-resilience/resilience"
 	"github.com/go-resilience/resilience/breaker"
 	"github.com/go-resilience/resilience/bulkhead"
+	"github.com/go-resilience/resilience/hedge"
+	"github.com/go-resilience/resilience/retry"
 )
 
 // Config configures a Transport. The zero value is a valid configuration:
@@ -66,8 +68,8 @@ type Config struct {
 	// A request whose own context has an earlier deadline keeps it. Errors
 	// caused by this deadline match timeout.ErrTimeout and
 	// context.DeadlineExceeded, and name the Transport
-	// (`timeout "httpx": deadline exceeded: ...`). Zero: no timeout.
-	// Negative: an error.
+	// (`timeout "httpx": deadline exceeded: ...`). With Retry, each attempt
+	// gets its own Timeout. Zero: no timeout. Negative: an error.
 	Timeout time.Duration
 
 	// Classify tells whether a request went well: it is called with the
@@ -118,6 +120,40 @@ type Config struct {
 	// req.GetBody. It is called on the caller's goroutine and must be safe
 	// for concurrent use. Nil: no fallback.
 	Fallback func(req *http.Request, err error) (*http.Response, error)
+
+	// Retry, when set, sends a failed request again under a retry.Retry
+	// made from it: only requests that may be sent twice (see Retryable:
+	// an idempotent method or an Idempotency-Key header, and a body that
+	// GetBody can give again), and only after a transport error, a
+	// timeout or a response classified as a Failure (the refusals of the
+	// Transport's own breaker and bulkhead are not retried by default: an
+	// open breaker stops the retries at once). Each attempt passes the
+	// breaker and the bulkhead again and gets its own Timeout; the whole
+	// request is bounded by its context's deadline and Retry.MaxDuration.
+	// A failed response is drained (as Close drains a failure response:
+	// a few KiB, for a few milliseconds) and closed before the next
+	// attempt, so that its connection is reused;
+	// the last attempt's response is returned as it is. A Retry-After on a
+	// 429 or 503 sets the delay before the next attempt. Retry.Name zero:
+	// Name. Retry.Observer nil: Observer. Nil: a request is sent once.
+	Retry *retry.Config
+
+	// Hedge, when set, sends a slow request again under a hedge.Hedge
+	// made from it, and keeps the first good response: only requests that
+	// may be sent twice (see Retryable), the copies with a body from
+	// req.GetBody. Each attempt passes the breaker and the bulkhead and
+	// gets its own Timeout. A response that is not a Failure (as Classify
+	// says) answers at once, whatever its status; after a Failure, the
+	// other attempts may still answer; when all fail, the first attempt's
+	// response or error is returned. The losers' requests are cancelled
+	// and their responses closed (their contexts done, nothing more is
+	// read from them), which gives back their bulkhead slots. A refusal
+	// of the breaker or bulkhead ends the request, as hedge.DefaultFatal
+	// says. With Retry too, the retry is outside: each
+	// of its attempts is hedged, and retried when every copy failed.
+	// Hedge.Name zero: Name. Hedge.Observer nil: Observer. Nil: no
+	// hedging.
+	Hedge *hedge.Config
 
 	// Observer is told of the Transport's own events (EventTimeout when
 	// Timeout cut a request, EventFallback when Fallback answered, with Key

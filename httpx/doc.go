@@ -118,6 +118,21 @@
 // CloseIdleConnections reaches the base transport's, so
 // http.Client.CloseIdleConnections works through it.
 //
+// # Retries
+//
+// With Config.Retry a request that may be sent twice (Retryable: an
+// idempotent method, or an Idempotency-Key header, and a body GetBody can
+// give again; a POST without a key never is) is sent again after a
+// transport error, a timeout or a failure response, under a retry.Retry:
+// backoff with jitter, a Retry-After on a 429 or 503 as the next delay,
+// never past the request's deadline, and a retry budget. The retry is the
+// outermost layer: each attempt passes the breaker (an open breaker ends
+// the retries at once, and the server sees nothing while it is open) and
+// the bulkhead again, and gets its own Config.Timeout; Retry.MaxDuration,
+// when set, bounds the whole request, body included. Before each new
+// attempt the failed response's body is closed, which drains it first
+// (see "The response body"), so its connection carries the next attempt.
+//
 // # Observing
 //
 // Breakers() returns the breaker.Set, for health checks (Range, State,
@@ -129,4 +144,50 @@
 // events and of the Transport's own (EventTimeout, EventFallback), with
 // Event.Key the request's key; the metrics package turns them into
 // Prometheus metrics.
+//
+// # Server side
+//
+// The same policies protect a server from its clients. NewServer returns a
+// Server whose Middleware wraps a handler: each request runs under
+// ServerConfig.Policy (a bulkhead, an adaptive concurrency limit, a rate
+// limiter, or a Chain of them), and one it refuses is answered at once,
+// before any work: 429 Too Many Requests for a rate limiter's refusal, 503
+// Service Unavailable for every other, with Retry-After from the
+// refusal's hint (resilience.RetryAfter) or ServerConfig.RetryAfter. A
+// load balancer or a client of this package learns "overloaded, come back
+// later" in a round trip, instead of after its own timeout, and the
+// requests the server does accept keep their normal latency: goodput stays
+// at capacity instead of collapsing as a queue of work nobody waits for
+// grows. ServerConfig.Exempt keeps health, readiness and metrics paths out
+// of it. A request whose client goes away has its context cancelled by
+// net/http; a waiting request leaves the queue at once and a running one
+// gives its slot back when the handler returns.
+//
+// Admission looks at the request's time left: with
+// ServerConfig.TimeoutHeader set, a client's remaining timeout (in
+// milliseconds) becomes the request's deadline, and a request with less
+// than ServerConfig.MinDeadline left is refused at once: nobody would be
+// waiting for its answer.
+//
+// # Queues that do not stand
+//
+// A Policy may let requests wait for a slot (bulkhead.Config.MaxWait). A
+// short queue absorbs bursts; a queue that never drains only adds its
+// length to every request's latency. ServerConfig.MaxWaiting bounds how
+// many wait, and ServerConfig.QueueTarget applies the CoDel rule (Nichols
+// and Jacobson's controlled delay, as large services apply it to request
+// queues): the Server measures how long each request waited for its
+// Policy. Once every request admitted during the last QueueInterval
+// (100ms by default) has waited at least QueueTarget, the queue is
+// standing rather than absorbing a burst, and from then on a request that
+// has waited QueueTarget or longer is refused (ErrStandingQueue) the
+// moment its turn comes, handing its slot straight to the next, instead
+// of being served late. The first request that waited less than
+// QueueTarget ends the state. A burst shorter than the interval is never
+// cut; under sustained overload the queue drains to about QueueTarget.
+//
+// Server.Shedding says whether the Server is refusing requests and since
+// when; a Server is a health.Shedder, so a readiness probe can report it.
+// ServerConfig.Observer receives EventAdmitted (with the time waited) and
+// EventShed; the metrics package counts them.
 package httpx

@@ -12,6 +12,8 @@ import (
 	"github.com/go-resilience/resilience/breaker"
 	"github.com/go-resilience/resilience/bulkhead"
 	"github.com/go-resilience/resilience/fallback"
+	"github.com/go-resilience/resilience/hedge"
+	"github.com/go-resilience/resilience/retry"
 )
 
 // A Transport is an http.RoundTripper that sends requests through a base
@@ -39,6 +41,9 @@ type Transport struct {
 	refusal    bool
 	fallback   func(*http.Request, error) (*http.Response, error)
 	obs        resilience.Observer
+	retry      *retry.Retry  // nil: no retries
+	retryMax   time.Duration // Config.Retry.MaxDuration
+	hedge      *hedge.Hedge  // nil: no hedging
 }
 
 var _ http.RoundTripper = (*Transport)(nil)
@@ -116,6 +121,20 @@ func New(cfg Config) (*Transport, error) {
 			t.shared = b
 		}
 	}
+	if cfg.Retry != nil {
+		r, err := t.newRetry(*cfg.Retry)
+		if err != nil {
+			return nil, fmt.Errorf("httpx: Config.Retry: %w", err)
+		}
+		t.retry = r
+	}
+	if cfg.Hedge != nil {
+		h, err := t.newHedge(*cfg.Hedge)
+		if err != nil {
+			return nil, fmt.Errorf("httpx: Config.Hedge: %w", err)
+		}
+		t.hedge = h
+	}
 	return t, nil
 }
 
@@ -174,8 +193,9 @@ func (t *Transport) CloseIdleConnections() {
 // A refused request never reaches the base transport, and its body is
 // closed; the error matches resilience.ErrRejected and the refusing
 // package's sentinel (breaker.ErrOpen, breaker.ErrTooManyProbes,
-// bulkhead.ErrFull), also through the *url.Error of http.Client. A request
-// is never sent twice, and its body is never replayed.
+// bulkhead.ErrFull), also through the *url.Error of http.Client. Without
+// Config.Retry a request is never sent twice, and its body is never
+// replayed; with it, see Config.Retry.
 //
 // When req's context is done before a slot is free, RoundTrip returns
 // the context's error without sending req.
@@ -185,6 +205,12 @@ func (t *Transport) CloseIdleConnections() {
 // has let go of what it holds: its bulkhead slot, its breaker probe
 // (counted as a failure), the response it got.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if t.retry != nil && Retryable(req) {
+		return t.roundTripRetry(req)
+	}
+	if t.hedge != nil && Retryable(req) {
+		return t.roundTripHedge(req)
+	}
 	c := newCall(t, req)
 	returned := false
 	defer func() {

@@ -39,10 +39,13 @@ type Collector struct {
 	wait        *prometheus.Desc
 	fallbacks   *prometheus.Desc
 	inject      injectDescs
+	server      serverDescs
 	sync        syncDescs
 	capacity    *prometheus.Desc
 	waiting     *prometheus.Desc
 	adaptive    adaptiveDescs
+	retry       retryDescs
+	hedge       hedgeDescs
 
 	// index is read without a lock on every Event and replaced, copied,
 	// under mu when a pair is added or forgotten.
@@ -97,6 +100,9 @@ func New(cfg Config) (*Collector, error) {
 	}
 	c.inject = newInjectDescs(desc)
 	c.adaptive = newAdaptiveDescs(desc)
+	c.server = newServerDescs(desc)
+	c.retry = newRetryDescs(desc)
+	c.hedge = newHedgeDescs(desc)
 	c.sync = newSyncDescs(desc)
 	c.index.Store(&index{byPair: map[pair]*series{}})
 	return c, nil
@@ -114,6 +120,13 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	}
 	c.inject.describe(ch)
 	c.adaptive.describe(ch)
+	c.server.describe(ch)
+	for _, d := range c.retry.all() {
+		ch <- d
+	}
+	for _, d := range c.hedge.all() {
+		ch <- d
+	}
 	c.sync.describe(ch)
 }
 

@@ -38,9 +38,15 @@
 //	resilience_bulkhead_in_flight{policy,key}               gauge
 //	resilience_bulkhead_wait_seconds{policy,key}            histogram
 //	resilience_fallbacks_total{policy,key}                  counter
+//	resilience_retries_total{policy,key}                    counter: attempts after a failed one
+//	resilience_retry_budget_refusals_total{policy,key}      counter
+//	resilience_retry_give_ups_total{policy,key}             counter
 //	resilience_injected_faults_total{policy,key}            counter: faults made on purpose (package inject)
 //	resilience_injected_errors_total{policy,key}            counter: injected faults that failed the call
 //	resilience_injected_delay_seconds_total{policy,key}     counter: latency added on purpose
+//	resilience_hedges_total{policy,key}                     counter: extra attempts sent
+//	resilience_hedge_wins_total{policy,key}                 counter
+//	resilience_hedge_budget_refusals_total{policy,key}      counter
 //	resilience_bulkhead_capacity{policy,key}                gauge: MaxConcurrent, of watched bulkheads
 //	resilience_bulkhead_waiting{policy,key}                 gauge: callers waiting, of watched bulkheads
 //
@@ -64,7 +70,7 @@
 // first timeout. The outcomes of calls_total start at zero together, so
 // rates over them are defined from the first call on; a reason of
 // rejections_total appears at its first refusal, timeouts_total and
-// fallbacks_total at their first count.
+// fallbacks_total and the retry counters at their first count.
 //
 // # Cardinality
 //

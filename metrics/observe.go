@@ -28,13 +28,33 @@ import (
 //   - EventInjected: injected_faults_total; injected_errors_total when
 //     Err is set; injected_delay_seconds_total adds Latency.
 //   - EventLimitChange: adaptive_limit (see adaptive.go).
+//   - EventAdmitted: server_admitted_total; server_queue_wait_seconds
+//     observes Latency.
+//   - EventShed: server_shed_total by reason (overload, rate_limit,
+//     deadline, queue).
+//   - EventRetry, EventRetryRefused, EventRetryGiveUp: retries_total,
+//     retry_budget_refusals_total, retry_give_ups_total.
+//   - EventHedgeSent, EventHedgeWon, EventHedgeRefused: hedges_total,
+//     hedge_wins_total, hedge_budget_refusals_total.
 //   - EventSync, EventSyncError (package fleet): fleet_syncs_total and
 //     fleet_sync_seconds_total, fleet_sync_errors_total.
 //
 // Events of other kinds are ignored.
 func (c *Collector) Observe(ev resilience.Event) {
+	if c != nil && isRetryEvent(ev.Kind) {
+		c.lookup(ev.Policy, ev.Key).observeRetry(ev.Kind)
+		return
+	}
+	if c != nil && isHedgeEvent(ev.Kind) {
+		c.lookup(ev.Policy, ev.Key).observeHedge(ev.Kind)
+		return
+	}
 	if ev.Kind == resilience.EventInjected {
 		c.observeInjected(ev)
+		return
+	}
+	if ev.Kind == resilience.EventAdmitted || ev.Kind == resilience.EventShed {
+		c.observeServer(ev)
 		return
 	}
 	if ev.Kind == resilience.EventSync || ev.Kind == resilience.EventSyncError {

@@ -80,6 +80,14 @@ type series struct {
 	// Adaptive limiters (adaptive.go).
 	adaptive adaptiveSeries
 
+	// Server-side adapters.
+	server serverCounts
+	// Retries.
+	retry retryCounts
+
+	// Hedges.
+	hedge hedgeCounts
+
 	// Fleets (their link to the store).
 	synced syncCounts
 }
@@ -299,5 +307,8 @@ func (s *series) collect(c *Collector, ch chan<- prometheus.Metric) {
 	}
 	s.injected.collect(c, s, ch)
 	s.collectAdaptive(c, send)
+	s.server.collect(c, s, ch)
+	s.collectRetry(c, send)
+	s.collectHedge(c, send)
 	s.synced.collect(c, s, ch)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/go-resilience/resilience/breaker"
 	"github.com/go-resilience/resilience/bulkhead"
 	"github.com/go-resilience/resilience/httpx"
+	"github.com/go-resilience/resilience/retry"
 )
 
 // A client is one of the two callers of the upstream, with its counts.
@@ -48,43 +49,74 @@ func newUnprotected() *client {
 // policy is how the protected client is configured, scaled to the run's
 // duration so that a short run shows the same story.
 type policy struct {
-	Timeout        time.Duration // per request, body included
-	MaxConcurrent  int           // requests in flight at once
-	OpenTimeout    time.Duration // how long the breaker stays open before it probes
-	MaxOpenTimeout time.Duration // the open time doubles after each failed probe, up to this
-	Window         time.Duration // the breaker trips at 50% failures over this window
+	Attempts        int           // attempts per request, the first included
+	MinRetries      int           // retries the budget allows in flight at once, whatever the traffic
+	Timeout         time.Duration // per attempt, body included
+	MaxConcurrent   int           // attempts in flight at once
+	FailureRate     float64       // the breaker trips at this rate of failed attempts over Window
+	Window          time.Duration
+	OpenTimeout     time.Duration // how long the breaker stays open before it probes
+	HalfOpenTimeout time.Duration // how long a probe may hang before the breaker opens again
 }
 
+// policyFor sizes the policy for a run of total. The timeout lets every
+// answer of the degraded upstream (20-400ms) arrive; retries absorb its
+// 500s, so the breaker trips only when most attempts fail (an outage, not
+// a bad patch); and it probes often and gives a hung probe little time,
+// so that it notices the recovery within OpenTimeout + HalfOpenTimeout.
 func policyFor(total time.Duration) policy {
 	return policy{
-		Timeout:        250 * time.Millisecond,
-		MaxConcurrent:  16,
-		OpenTimeout:    max(100*time.Millisecond, total/16),
-		MaxOpenTimeout: max(200*time.Millisecond, total/8),
-		Window:         max(500*time.Millisecond, total/6),
+		Attempts:        3,
+		MinRetries:      10,
+		Timeout:         500 * time.Millisecond,
+		MaxConcurrent:   32,
+		FailureRate:     0.6,
+		Window:          max(500*time.Millisecond, total/6),
+		OpenTimeout:     max(25*time.Millisecond, total/240),
+		HalfOpenTimeout: max(25*time.Millisecond, total/240),
 	}
 }
+
+// noticeLag is the longest the protected client's breaker can take to let
+// calls through again once the upstream has recovered: an open period and
+// a half-open one whose probe hangs.
+func (p policy) noticeLag() time.Duration { return p.OpenTimeout + p.HalfOpenTimeout }
 
 // cachedPrice is what the protected client answers with when the upstream
 // cannot answer in time or the library refuses to call it.
 const cachedPrice = `{"sku":"B-42","price":10.25,"stale":true}` + "\n"
 
 // newProtected wraps the same kind of http.Client's transport in an
-// httpx.Transport: a breaker for the upstream's host, a bulkhead of
-// p.MaxConcurrent, a timeout of p.Timeout that covers the body, and a
-// fallback that answers refusals and timeouts with the cached price.
-// Every policy reports to obs.
+// httpx.Transport: up to p.Attempts attempts per GET (retry, within a
+// budget: retries add at most 20% to the load), each through a
+// breaker for the upstream's host, a bulkhead of p.MaxConcurrent and a
+// timeout of p.Timeout that covers the body, and a fallback that answers
+// refusals and timeouts with the cached price. Every policy reports to obs.
 func newProtected(p policy, obs resilience.Observer, upstreamURL string) (*client, error) {
+	// The budget: retries at most 20% of the calls (in flight, and over
+	// the last 10s), and at least p.MinRetries at once: a service this
+	// small has few calls in flight.
+	budget, err := retry.NewBudget(retry.BudgetConfig{MinConcurrent: p.MinRetries})
+	if err != nil {
+		return nil, err
+	}
 	t, err := httpx.New(httpx.Config{
 		Base: baseTransport(),
 		Name: "upstream",
+		Retry: &retry.Config{
+			MaxAttempts: p.Attempts,
+			BaseDelay:   10 * time.Millisecond,
+			MaxDelay:    100 * time.Millisecond,
+			Retryable:   retryAnswers,
+			Budget:      budget,
+		},
 		Breaker: breaker.KeyedConfig{Config: breaker.Config{
-			FailureRate:    0.5,
-			MinCalls:       10,
-			Window:         p.Window,
-			OpenTimeout:    p.OpenTimeout,
-			MaxOpenTimeout: p.MaxOpenTimeout,
-			HalfOpenProbes: 3,
+			FailureRate:     p.FailureRate,
+			MinCalls:        10,
+			Window:          p.Window,
+			OpenTimeout:     p.OpenTimeout,
+			HalfOpenTimeout: p.HalfOpenTimeout,
+			HalfOpenProbes:  1,
 		}},
 		Bulkhead: bulkhead.Config{MaxConcurrent: p.MaxConcurrent},
 		Timeout:  p.Timeout,
@@ -104,6 +136,13 @@ func newProtected(p policy, obs resilience.Observer, upstreamURL string) (*clien
 		transport: t,
 		breaker:   t.Breakers().Get(httpx.HostKey(req)),
 	}, nil
+}
+
+// retryAnswers retries the upstream's failed answers (its 500s), not its
+// silences: an attempt that timed out is likely to hang again, and
+// retrying it would only make the caller wait longer.
+func retryAnswers(err error) bool {
+	return retry.DefaultRetryable(err) && !errors.Is(err, context.DeadlineExceeded)
 }
 
 // answerFromCache is the protected client's httpx fallback. It answers a
@@ -190,7 +229,7 @@ func (c *client) drive(ctx context.Context, rate int, url string, sched schedule
 				case <-tick.C:
 				}
 				ph := sched.at(time.Since(start))
-				c.rec.started()
+				c.rec.started(ph)
 				wg.Go(func() { c.rec.finished(c.get(ctx, url, ph)) })
 			}
 		})

@@ -74,7 +74,9 @@ type clientSummary struct {
 	Name string
 	counts
 	FailedIn, RefusedIn [numPhases]int
-	P50, P99, Max       time.Duration // of every request, cut ones at how long they had waited
+	OKIn                [numPhases]int // real successes (not the cached price), by the phase the request started in
+	StartedIn           [numPhases]int // requests started in each phase
+	P50, P99, Max       time.Duration  // of every request, cut ones at how long they had waited
 	PeakInFlight        int
 	PeakGoroutines      [numPhases]int // the most goroutines seen in a row of each phase
 	Cut                 int            // requests still waiting when the run ended
@@ -224,6 +226,8 @@ func (c *client) summarize() clientSummary {
 		counts:       r.total,
 		FailedIn:     r.failedIn,
 		RefusedIn:    r.refusedIn,
+		OKIn:         r.okIn,
+		StartedIn:    r.startedIn,
 		PeakInFlight: int(r.peakFlight),
 		Cut:          r.cut,
 		OldestCut:    r.oldestCut,

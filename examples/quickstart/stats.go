@@ -27,12 +27,15 @@ type result struct {
 
 // counts are the requests of an interval or of a whole run.
 type counts struct {
-	Requests  int // started
+	Requests  int // started (in a row of the table, the row counts those that finished instead: Done)
 	OK        int
 	Failed    int
 	Refused   int
 	Fallbacks int // failed or refused requests answered with the cached price
 }
+
+// Done is how many requests finished: OK + Failed + Refused.
+func (c counts) Done() int { return c.OK + c.Failed + c.Refused }
 
 // A recorder keeps one client's counts. Safe for concurrent use.
 type recorder struct {
@@ -45,14 +48,17 @@ type recorder struct {
 	all        []time.Duration // of every request, cut ones at their wait so far
 	refusedIn  [numPhases]int
 	failedIn   [numPhases]int
+	okIn       [numPhases]int
+	startedIn  [numPhases]int
 	cut        int
 	oldestCut  time.Duration
 	peakFlight int64
 }
 
-func (r *recorder) started() {
+func (r *recorder) started(ph phase) {
 	n := r.inFlight.Add(1)
 	r.mu.Lock()
+	r.startedIn[ph]++
 	r.interval.Requests++
 	r.total.Requests++
 	r.peakFlight = max(r.peakFlight, n)
@@ -85,6 +91,8 @@ func (r *recorder) finished(res result) {
 		}
 	}
 	switch res.outcome {
+	case ok:
+		r.okIn[res.phase]++
 	case failed:
 		r.failedIn[res.phase]++
 	case refused:

@@ -9,7 +9,8 @@ import (
 
 func printHeader(w io.Writer, cfg config, p policy, url string, s schedule) {
 	fmt.Fprintf(w, "A flaky upstream at %s, called by two clients with the same traffic: %d requests/s each, for %v.\n", url, cfg.Rate, cfg.Duration)
-	fmt.Fprintf(w, "  protected    http.Client over httpx.Transport: breaker (trips at 50%% failures over %v), bulkhead %d, timeout %v,\n", dur(p.Window), p.MaxConcurrent, dur(p.Timeout))
+	fmt.Fprintf(w, "  protected    http.Client over httpx.Transport: up to %d attempts (retries within a budget of 20%% of calls, %d at once),\n", p.Attempts, p.MinRetries)
+	fmt.Fprintf(w, "               each through a breaker (trips at %.0f%% failures over %v), a bulkhead of %d and a timeout of %v;\n", 100*p.FailureRate, dur(p.Window), p.MaxConcurrent, dur(p.Timeout))
 	fmt.Fprintf(w, "               fallback: a cached price for refusals and timeouts\n")
 	fmt.Fprintf(w, "  unprotected  http.Client{Timeout: 10s}\n")
 	fmt.Fprintf(w, "Upstream:")
@@ -26,6 +27,12 @@ func printHeader(w io.Writer, cfg config, p policy, url string, s schedule) {
 		fmt.Fprintf(w, "Serving /metrics and /health on %s while it runs.\n", cfg.Listen)
 	}
 	fmt.Fprintln(w)
+	fmt.Fprintf(w, "Each row counts the requests that finished in the interval that ends at \"time\":\n")
+	fmt.Fprintf(w, "  reqs = ok + failed + refused; ok: a 200 from the upstream (after retries); failed: a 5xx or a\n")
+	fmt.Fprintf(w, "  timeout; refused: by the breaker or bulkhead, at once; fallback: of those, answered with the cached\n")
+	fmt.Fprintf(w, "  price; in-flight: started and not finished when the row is taken; p50, p99: latency of the row's\n")
+	fmt.Fprintf(w, "  requests; goroutines: the client's own, its connections' included. \"-\": not applicable.\n")
+	fmt.Fprintln(w)
 	fmt.Fprintf(w, "%6s  %-10s  %-11s %5s %5s %6s %7s %8s  %-9s %9s %7s %7s %10s\n",
 		"time", "phase", "client", "reqs", "ok", "failed", "refused", "fallback", "breaker", "in-flight", "p50", "p99", "goroutines")
 }
@@ -41,14 +48,32 @@ func printRow(w io.Writer, r row) {
 			refused, fb, state = "-", "-", "-"
 		}
 		fmt.Fprintf(w, "%6s  %-10s  %-11s %5d %5d %6d %7s %8s  %-9s %9d %7s %7s %10d\n",
-			at, ph, name(i), c.Requests, c.OK, c.Failed, refused, fb, state, c.InFlight, latency(c.P50, c.OK+c.Failed+c.Refused), latency(c.P99, c.OK+c.Failed+c.Refused), c.Goroutines)
+			at, ph, name(i), c.Done(), c.OK, c.Failed, refused, fb, state, c.InFlight, latency(c.P50, c.Done()), latency(c.P99, c.Done()), c.Goroutines)
 	}
 }
 
+// printTransitions prints the breaker's changes of state; a run of failed
+// probes (open -> half-open -> open ...) is printed as one line.
 func printTransitions(w io.Writer, ts []transition) {
-	for _, t := range ts {
+	for i := 0; i < len(ts); i++ {
+		t := ts[i]
+		j := i
+		for j+1 < len(ts) && probing(ts[j+1]) && probing(t) {
+			j++
+		}
+		if j-i >= 2 {
+			fmt.Fprintf(w, "%6s  breaker probing: %d probes failed (open <-> half-open) until %v\n", dur(t.At), (j-i+1)/2, dur(ts[j].At))
+			i = j
+			continue
+		}
 		fmt.Fprintf(w, "%6s  breaker %s -> %s\n", dur(t.At), t.From, t.To)
 	}
+}
+
+// probing reports whether t is a step of a failed probe: the open breaker
+// letting a probe through, or the probe failing.
+func probing(t transition) bool {
+	return t.From == "open" && t.To == "half-open" || t.From == "half-open" && t.To == "open"
 }
 
 func printSummary(w io.Writer, cfg config, s schedule, sum summary) {
@@ -72,6 +97,14 @@ func printSummary(w io.Writer, cfg config, s schedule, sum summary) {
 			c.Name, c.Requests, c.OK, c.Failed, refused, fb, dur(c.P50), dur(c.P99), dur(c.Max), c.PeakInFlight, strings.Join(g, ", "))
 	}
 	p, u := sum.Clients[0], sum.Clients[1]
+	fmt.Fprintf(w, "\nReal successes (a 200 from the upstream) of the requests started in each phase, protected / unprotected:\n ")
+	for ph := range numPhases {
+		fmt.Fprintf(w, " %s %d of %d / %d of %d", ph, p.OKIn[ph], p.StartedIn[ph], u.OKIn[ph], u.StartedIn[ph])
+		if ph < numPhases-1 {
+			fmt.Fprintf(w, ",")
+		}
+	}
+	fmt.Fprintln(w)
 	from, to := s.bounds(down)
 	fmt.Fprintf(w, "\nThe breaker opened %s and closed %s; it ended %s.\n", times(sum.Opened), times(sum.Closed), sum.Final)
 	fmt.Fprintf(w, "While the upstream was down (%v-%v), the protected client refused %d requests at once and answered\n", dur(from), dur(to), p.RefusedIn[down])

@@ -44,3 +44,17 @@ type Ticket struct {
 type Checker interface {
 	Check() error
 }
+
+// A Repeater is a Layer that may run what is inside it more than once (a
+// retry). After what ran inside returned a non-nil err without panicking,
+// the runner calls Again before Exit, with the Ticket Enter (or the last
+// Again) returned. When Again returns true, everything inside runs once
+// more (each inner Layer entered and exited again) with the same inner
+// context, and Again is asked again about its error; when it returns
+// false, Exit is called as usual with the last error and the last Ticket.
+// Again may wait (a backoff). A call that succeeds never reaches Again, so
+// a Repeater costs nothing more than a Layer when the first run succeeds.
+type Repeater interface {
+	Layer
+	Again(ctx, inner context.Context, t Ticket, err error) (Ticket, bool)
+}

@@ -14,6 +14,7 @@ var baselines = map[string]bool{
 	"semaphore": true, // x/sync semaphore by hand
 	"context":   true, // context.WithTimeout by hand
 	"bulkhead":  true, // this module's bulkhead, the baseline of its adaptive limiter
+	"timer":     true, // one time.AfterFunc set and stopped
 }
 
 // isPeer reports whether lib is another library (not ours, not one of our
@@ -129,6 +130,8 @@ func evaluate(scens []*scenario, ours string) []verdict {
 		versus("Adaptive: acquire+release ≤ 2× the bulkhead's", "Adaptive", "bulkhead", 2),
 		versus("AdaptiveParallel: acquire+release ≤ 2× the bulkhead's", "AdaptiveParallel", "bulkhead", 2),
 	)
+	out = append(out, retryGoals(scens, ours)...)
+	out = append(out, hedgeGoals(scens, ours)...)
 	return out
 }
 

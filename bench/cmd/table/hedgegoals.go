@@ -1,0 +1,42 @@
+package main
+
+import "fmt"
+
+// hedgeGoals are the goals of the hedge scenarios: a call whose first
+// attempt answers before the delay costs little beyond the one timer it
+// sets and stops, and far less than failsafe-go's hedge policy.
+func hedgeGoals(scens []*scenario, ours string) []verdict {
+	find := func(name string) *scenario {
+		for _, s := range scens {
+			if s.name == name {
+				return s
+			}
+		}
+		return nil
+	}
+	var out []verdict
+	{
+		v := verdict{goal: "HedgeFirstAnswers: ≥ 2× faster than failsafe-go's hedge"}
+		if s := find("HedgeFirstAnswers"); s != nil && s.lib(ours) != nil && s.lib("failsafe") != nil {
+			r := ratio(s.lib(ours), s.lib("failsafe"))
+			v.measured, v.met = true, r <= 0.5
+			v.detail = fmt.Sprintf("%s %s ns, failsafe %s ns: %s (needs ≤ 0.500×)",
+				ours, fmtNs(median(s.lib(ours).ns)), fmtNs(median(s.lib("failsafe").ns)), fmtGoalRatio(r))
+		} else {
+			v.detail = "needs HedgeFirstAnswers/lib=" + ours + " and /lib=failsafe"
+		}
+		out = append(out, v)
+	}
+	{
+		v := verdict{goal: "HedgeFirstAnswers: the hedge adds ≤ 3× a timer's set and stop (its timer, a cancellable context, the call's state)"}
+		if s := find("HedgeFirstAnswers"); s != nil && s.lib(ours) != nil && s.lib("timer") != nil && s.lib("bare") != nil {
+			h, tm := diff(s.lib(ours), s.lib("bare")), diff(s.lib("timer"), s.lib("bare"))
+			v.measured, v.met = true, h <= 3*tm
+			v.detail = fmt.Sprintf("%s +%s ns over bare, timer +%s ns: %s (needs ≤ 3×)", ours, fmtNs(h), fmtNs(tm), fmtGoalRatio(h/tm))
+		} else {
+			v.detail = "needs HedgeFirstAnswers/lib=" + ours + ", /lib=timer and /lib=bare"
+		}
+		out = append(out, v)
+	}
+	return out
+}

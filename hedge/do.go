@@ -1,0 +1,309 @@
+package hedge
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/go-resilience/resilience"
+)
+
+// Do runs fn under p (each attempt through resilience.Do(ctx, p, fn), or fn
+// alone when p is nil) and, when the first attempt has not answered within
+// h's delay, sends another attempt, up to Config.MaxHedges of them, one per
+// delay, each granted by h's budget. It returns the result of the first
+// attempt that succeeds; when every attempt fails, the result and error of
+// the first attempt (the one the caller would have got without hedging);
+// when an attempt fails with an error Config.Fatal calls fatal, or returns
+// after ctx is done, that attempt's result and error, at once.
+//
+// Once a result is chosen, every other attempt's context is cancelled and
+// its result dropped; the chosen attempt's context is cancelled when Do
+// returns. The first attempt runs on the caller's goroutine, so Do returns
+// only after it has: fn must honour its context (a cancelled loser must
+// return promptly). Hedges run on goroutines of their own, started only
+// when a hedge is sent; a losing hedge's goroutine ends when its fn
+// returns, possibly just after Do. A call whose first attempt answers
+// within the delay costs one timer set and stopped, one cancellable
+// context, and no goroutine.
+//
+// A panic in fn on the caller's goroutine reaches the caller as it is,
+// after the other attempts are cancelled. A panic in a hedge before the
+// call's result is chosen ends the call: the others are cancelled and the
+// panic is raised again on the caller's goroutine once the first attempt
+// has returned; after that, it crashes the program as in any goroutine.
+//
+// A nil ctx or fn, a nil *Hedge or a zero Hedge (not made by New) is a
+// programming error: Do returns an error matching resilience.ErrMisuse
+// (and resilience.ErrNilContext, ErrNilFunc or ErrNilPolicy) without
+// running fn.
+//
+// Do is a function, not a resilience.Policy, because attempts run at the
+// same time: through a Policy, each attempt would write the one result
+// that resilience.Do keeps, and the caller could read one attempt's value
+// with another's error. Here each attempt's value stays its own until one
+// is chosen.
+func Do[T any](ctx context.Context, h *Hedge, p resilience.Policy, fn func(context.Context) (T, error)) (T, error) {
+	v, done, err := run(ctx, h, p, fn, nil)
+	done()
+	return v, err
+}
+
+// DoDrop is Do for results that hold something past the call (an HTTP
+// response's body, a stream): drop is called once with each attempt's
+// value that DoDrop does not return, on that attempt's goroutine, after
+// its context is cancelled; and the context of the attempt whose value is
+// returned is left running, for the caller to end by calling done once it
+// has finished with the value. done is never nil and may be called more
+// than once.
+func DoDrop[T any](ctx context.Context, h *Hedge, p resilience.Policy, fn func(context.Context) (T, error), drop func(T)) (v T, done context.CancelFunc, err error) {
+	return run(ctx, h, p, fn, drop)
+}
+
+// A call is one call through Do: the state its attempts share.
+type call[T any] struct {
+	h     *Hedge
+	ctx   context.Context // the caller's
+	p     resilience.Policy
+	fn    func(context.Context) (T, error)
+	drop  func(T)
+	delay time.Duration
+	timer *time.Timer // sends the next hedge
+
+	mu        sync.Mutex
+	decided   bool // the call's result is chosen; later results are dropped
+	sent      int  // hedges sent
+	running   int  // hedges that have not returned
+	firstBack bool // the first attempt has failed, and hedges run on
+	first     T
+	firstErr  error
+	v         T     // the chosen result
+	err       error // and error
+	keep      context.CancelFunc
+	panicked  any                  // a hedge's panic, for the caller
+	cancel0   context.CancelFunc   // the first attempt's
+	cancels   []context.CancelFunc // the hedges', made when the first is sent; [0] unused
+	wake      chan struct{}        // closed when decided, if the caller waits
+}
+
+// errHedgePanic reports a hedge that panicked with nil (or called
+// runtime.Goexit).
+var errHedgePanic = fmt.Errorf("hedge: a hedge panicked or exited its goroutine")
+
+// Programming errors of Do's caller: the call is not run.
+var (
+	errNilHedge   = fmt.Errorf("hedge: nil *Hedge: %w", resilience.ErrNilPolicy)
+	errZeroHedge  = fmt.Errorf("hedge: zero Hedge (make one with New): %w", resilience.ErrMisuse)
+	errNilContext = fmt.Errorf("hedge: nil context: %w", resilience.ErrNilContext)
+	errNilFunc    = fmt.Errorf("hedge: nil fn: %w", resilience.ErrNilFunc)
+)
+
+func nothing() {}
+
+// check returns the programming error that keeps a call from running, or
+// nil.
+func check[T any](ctx context.Context, h *Hedge, fn func(context.Context) (T, error)) error {
+	switch {
+	case h == nil:
+		return errNilHedge
+	case h.budget == nil:
+		return errZeroHedge
+	case ctx == nil:
+		return errNilContext
+	case fn == nil:
+		return errNilFunc
+	}
+	return nil
+}
+
+func run[T any](ctx context.Context, h *Hedge, p resilience.Policy, fn func(context.Context) (T, error), drop func(T)) (T, context.CancelFunc, error) {
+	if err := check(ctx, h, fn); err != nil {
+		var zero T
+		return zero, nothing, err
+	}
+	h.budget.CallStart()
+	defer h.budget.CallEnd()
+	actx, cancel := context.WithCancel(ctx)
+	c := &call[T]{h: h, ctx: ctx, p: p, fn: fn, drop: drop, delay: h.Delay()}
+	c.cancel0 = cancel
+	c.mu.Lock() // the timer's callback reads c.timer
+	c.timer = time.AfterFunc(c.delay, c.hedge)
+	c.mu.Unlock()
+	var start time.Time
+	if h.lat != nil {
+		start = time.Now()
+	}
+	ok := false
+	defer func() {
+		if !ok { // fn panicked on this goroutine
+			c.mu.Lock()
+			c.decided = true
+			cs := c.cancels // no hedge is sent once decided: cs stays as it is
+			c.mu.Unlock()
+			c.timer.Stop()
+			c.cancel0()
+			for _, f := range cs {
+				if f != nil {
+					f()
+				}
+			}
+		}
+	}()
+	v, err := c.attempt(actx)
+	ok = true
+	if err == nil && h.lat != nil {
+		h.lat.record(time.Since(start))
+	}
+	c.mu.Lock()
+	if c.sent == 0 { // no hedge was sent: the common case
+		c.decided = true
+		c.mu.Unlock()
+		c.timer.Stop()
+		return v, cancel, err
+	}
+	switch {
+	case c.decided: // a hedge was chosen while this attempt ran
+		c.mu.Unlock()
+		cancel()
+		c.dropValue(v)
+	case err == nil || c.ends(err):
+		c.decide(0, v, err, cancel) // unlocks
+	case c.running == 0: // every hedge has failed too
+		c.decide(0, v, err, cancel)
+	default: // wait for the hedges
+		c.firstBack, c.first, c.firstErr = true, v, err
+		c.wake = make(chan struct{})
+		c.mu.Unlock()
+		<-c.wake
+	}
+	if c.panicked != nil {
+		panic(c.panicked)
+	}
+	return c.v, c.keep, c.err
+}
+
+// attempt runs one attempt.
+func (c *call[T]) attempt(ctx context.Context) (T, error) {
+	if c.p == nil {
+		return c.fn(ctx)
+	}
+	return resilience.Do(ctx, c.p, c.fn)
+}
+
+// ends reports whether err, returned by an attempt, ends the call at once.
+func (c *call[T]) ends(err error) bool {
+	return c.ctx.Err() != nil || c.h.fatal(err)
+}
+
+func (c *call[T]) dropValue(v T) {
+	if c.drop != nil {
+		c.drop(v)
+	}
+}
+
+// decide chooses the result of attempt i (0 for the first), with c.mu
+// held, which it releases; then it cancels every other attempt, stops the
+// timer and wakes the caller.
+func (c *call[T]) decide(i int, v T, err error, keep context.CancelFunc) {
+	c.decided = true
+	c.v, c.err, c.keep = v, err, keep
+	cs := c.cancels // no hedge is sent once decided: cs stays as it is
+	wake := c.wake
+	c.mu.Unlock()
+	c.timer.Stop()
+	if i != 0 {
+		c.cancel0()
+	}
+	for j, f := range cs {
+		if j != i && f != nil {
+			f()
+		}
+	}
+	if wake != nil {
+		close(wake)
+	}
+}
+
+// hedge sends the next hedge: it runs on the timer's goroutine, and runs the
+// attempt there.
+func (c *call[T]) hedge() {
+	c.mu.Lock()
+	if c.decided || c.ctx.Err() != nil {
+		c.mu.Unlock()
+		return
+	}
+	n := c.sent + 2 // the attempt's number
+	if !c.h.budget.TryAcquire() {
+		c.mu.Unlock()
+		c.h.observe(resilience.EventHedgeRefused, n, c.delay, nil)
+		return
+	}
+	c.sent++
+	c.running++
+	i := c.sent
+	ctx, cancel := context.WithCancel(c.ctx)
+	if c.cancels == nil {
+		c.cancels = make([]context.CancelFunc, c.h.maxHedges+1)
+	}
+	c.cancels[i] = cancel
+	if c.sent < c.h.maxHedges {
+		c.timer.Reset(c.delay)
+	}
+	c.mu.Unlock()
+	c.h.observe(resilience.EventHedgeSent, n, c.delay, nil)
+
+	var start time.Time
+	if c.h.lat != nil {
+		start = time.Now()
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			r := recover()
+			if r == nil {
+				r = errHedgePanic
+			}
+			c.h.budget.Release()
+			c.mu.Lock()
+			c.running--
+			if c.decided { // the caller may be gone: crash, as any goroutine
+				c.mu.Unlock()
+				cancel()
+				panic(r)
+			}
+			c.panicked = r
+			var zero T
+			c.decide(i, zero, errHedgePanic, cancel)
+		}
+	}()
+	v, err := c.attempt(ctx)
+	ok = true
+	c.h.budget.Release()
+	if err == nil && c.h.lat != nil {
+		c.h.lat.record(time.Since(start))
+	}
+
+	c.mu.Lock()
+	c.running--
+	switch {
+	case c.decided:
+		c.mu.Unlock()
+		cancel()
+		c.dropValue(v)
+	case err == nil || c.ends(err):
+		c.decide(i, v, err, cancel)
+		if err == nil {
+			c.h.observe(resilience.EventHedgeWon, n, 0, nil)
+		}
+	case c.firstBack && c.running == 0: // every attempt has failed
+		first := c.cancel0
+		c.decide(0, c.first, c.firstErr, first)
+		cancel()
+		c.dropValue(v)
+	default:
+		c.mu.Unlock()
+		cancel()
+		c.dropValue(v)
+	}
+}
