@@ -116,6 +116,12 @@ const (
 	// EventHedgeRefused: the budget refused attempt number Attempt, a
 	// hedge; the call runs on with the attempts it has.
 	EventHedgeRefused
+	// EventSync: a fleet read the shared state from its store (Redis);
+	// Latency is how long the read took.
+	EventSync
+	// EventSyncError: a fleet's operation on its store failed; Err says
+	// why. Calls go on with local state.
+	EventSyncError
 )
 
 var eventKindNames = [...]string{
@@ -139,6 +145,8 @@ var eventKindNames = [...]string{
 	EventHedgeSent:    "hedge_sent",
 	EventHedgeWon:     "hedge_won",
 	EventHedgeRefused: "hedge_refused",
+	EventSync:         "sync",
+	EventSyncError:    "sync_error",
 }
 
 func (k EventKind) String() string {

@@ -80,7 +80,14 @@ func (p *period) withTimer(d time.Duration) *period {
 	return p
 }
 
-type transition struct{ from, to State }
+// A transition is a change of state waiting to be reported: until is the
+// new period's end (zero for Closed and the forced states), followed is set
+// when Follow made it.
+type transition struct {
+	from, to State
+	until    time.Time
+	followed bool
+}
 
 // New returns a closed Breaker configured by cfg, or an error naming the
 // first field of cfg that is invalid.
@@ -349,6 +356,9 @@ func (b *Breaker) record(r *period, outcome resilience.Outcome, mark error) {
 	if outcome == resilience.Ignored && r.state == HalfOpen {
 		r.probes.Add(^uint32(0)) // an ignored probe gives its place back
 	}
+	if outcome == resilience.Failure && r.state == Closed {
+		b.failed() // see WatchFailures
+	}
 }
 
 // classify returns the outcome of a call and the marker that tells
@@ -509,7 +519,7 @@ func (b *Breaker) changed(inst *instance, to gobreaker.State) {
 func (b *Breaker) setLocked(cur, next *period) {
 	b.rec.Store(next)
 	if cur.state != next.state {
-		b.pending = append(b.pending, transition{cur.state, next.state})
+		b.pending = append(b.pending, transition{from: cur.state, to: next.state, until: next.until})
 		b.npending.Add(1)
 	}
 }
@@ -548,6 +558,9 @@ func (b *Breaker) reportLocked(ctx context.Context) {
 		}
 		if b.s.observer != nil {
 			b.s.observer.Observe(resilience.Event{Kind: resilience.EventStateChange, Policy: b.s.name, Key: b.key, From: t.from.String(), To: t.to.String(), Ctx: ctx})
+		}
+		if w := b.s.watch.Load(); w != nil {
+			(*w)(Change{Breaker: b, From: t.from, To: t.to, Until: t.until, Followed: t.followed})
 		}
 	}
 }

@@ -3,6 +3,7 @@ package breaker
 import (
 	"fmt"
 	"math"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-resilience/resilience"
@@ -133,6 +134,12 @@ type settings struct {
 	// epoch is read once so that timing a call takes two monotonic clock
 	// reads (time.Since) instead of time.Now's wall and monotonic ones.
 	epoch time.Time
+
+	// watch is told of every change of state (see Set.Watch, Breaker.Watch).
+	watch atomic.Pointer[func(Change)]
+	// failWatch is told of every failure of a closed breaker (see
+	// Set.WatchFailures).
+	failWatch atomic.Pointer[func(*Breaker)]
 }
 
 // validate checks cfg and returns it with its defaults applied.

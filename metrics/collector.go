@@ -40,6 +40,7 @@ type Collector struct {
 	fallbacks   *prometheus.Desc
 	inject      injectDescs
 	server      serverDescs
+	sync        syncDescs
 	capacity    *prometheus.Desc
 	waiting     *prometheus.Desc
 	adaptive    adaptiveDescs
@@ -102,6 +103,7 @@ func New(cfg Config) (*Collector, error) {
 	c.server = newServerDescs(desc)
 	c.retry = newRetryDescs(desc)
 	c.hedge = newHedgeDescs(desc)
+	c.sync = newSyncDescs(desc)
 	c.index.Store(&index{byPair: map[pair]*series{}})
 	return c, nil
 }
@@ -125,6 +127,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range c.hedge.all() {
 		ch <- d
 	}
+	c.sync.describe(ch)
 }
 
 // Collect sends the current value of every series. It implements

@@ -36,6 +36,8 @@ import (
 //     retry_budget_refusals_total, retry_give_ups_total.
 //   - EventHedgeSent, EventHedgeWon, EventHedgeRefused: hedges_total,
 //     hedge_wins_total, hedge_budget_refusals_total.
+//   - EventSync, EventSyncError (package fleet): fleet_syncs_total and
+//     fleet_sync_seconds_total, fleet_sync_errors_total.
 //
 // Events of other kinds are ignored.
 func (c *Collector) Observe(ev resilience.Event) {
@@ -53,6 +55,10 @@ func (c *Collector) Observe(ev resilience.Event) {
 	}
 	if ev.Kind == resilience.EventAdmitted || ev.Kind == resilience.EventShed {
 		c.observeServer(ev)
+		return
+	}
+	if ev.Kind == resilience.EventSync || ev.Kind == resilience.EventSyncError {
+		c.observeSync(ev)
 		return
 	}
 	if c == nil || ev.Kind == 0 || ev.Kind > resilience.EventLimitChange {

@@ -87,6 +87,9 @@ type series struct {
 
 	// Hedges.
 	hedge hedgeCounts
+
+	// Fleets (their link to the store).
+	synced syncCounts
 }
 
 // lookup returns the series of (policy, key), creating it on first use.
@@ -307,4 +310,5 @@ func (s *series) collect(c *Collector, ch chan<- prometheus.Metric) {
 	s.server.collect(c, s, ch)
 	s.collectRetry(c, send)
 	s.collectHedge(c, send)
+	s.synced.collect(c, s, ch)
 }

@@ -51,7 +51,8 @@
 //	                                   (overload, rate_limit, deadline, queue)
 //
 // A breaker's transition goes on the span of the call that caused or
-// noticed it; one noticed by State or a forcing method is on no span.
+// noticed it; one noticed by State, a forcing method or a fleet is on no
+// span. A fleet's syncs are off the call path: metrics only.
 //
 // # Span status
 //
@@ -120,6 +121,9 @@
 //	resilience_hedges_total                    resilience.hedges                    Counter
 //	resilience_hedge_wins_total                resilience.hedge.wins                Counter
 //	resilience_hedge_budget_refusals_total     resilience.hedge.budget.refusals     Counter
+//	resilience_fleet_syncs_total               resilience.fleet.syncs               Counter
+//	resilience_fleet_sync_seconds_total        resilience.fleet.sync.time           Counter, s
+//	resilience_fleet_sync_errors_total         resilience.fleet.sync.errors         Counter
 //	resilience_adaptive_limit resilience.adaptive.limit            Gauge
 //	resilience_server_admitted_total           resilience.server.admitted           Counter
 //	resilience_server_shed_total{reason}       resilience.server.shed               Counter {error.type}

@@ -44,6 +44,9 @@ type meters struct {
 	hedges           metric.Int64Counter
 	hedgeWins        metric.Int64Counter
 	hedgeRefusals    metric.Int64Counter
+	fleetSyncs       metric.Int64Counter
+	fleetSyncTime    metric.Float64Counter
+	fleetSyncErrors  metric.Int64Counter
 	meter            metric.Meter
 	maxKeys          int
 	pairs            atomic.Pointer[map[pair]*series]
@@ -69,7 +72,7 @@ type series struct {
 func newMeters(cfg Config) (*meters, error) {
 	m := &meters{meter: cfg.MeterProvider.Meter(scope), maxKeys: cfg.MaxKeys}
 	mt := m.meter
-	var errs [25]error
+	var errs [28]error
 	m.breakerState, errs[0] = mt.Int64UpDownCounter("resilience.breaker.state",
 		metric.WithDescription("1 for a breaker's current state, 0 for the others."), metric.WithUnit("{breaker}"))
 	m.transitions, errs[1] = mt.Int64Counter("resilience.breaker.transitions",
@@ -123,6 +126,12 @@ func newMeters(cfg Config) (*meters, error) {
 		metric.WithDescription("Calls a hedge answered first."), metric.WithUnit("{call}"))
 	m.hedgeRefusals, errs[24] = mt.Int64Counter("resilience.hedge.budget.refusals",
 		metric.WithDescription("Hedges the budget refused."), metric.WithUnit("{attempt}"))
+	m.fleetSyncs, errs[25] = mt.Int64Counter("resilience.fleet.syncs",
+		metric.WithDescription("Reads of a fleet's shared state from its store that succeeded."), metric.WithUnit("{read}"))
+	m.fleetSyncTime, errs[26] = mt.Float64Counter("resilience.fleet.sync.time",
+		metric.WithDescription("Time those reads took, in all."), metric.WithUnit("s"))
+	m.fleetSyncErrors, errs[27] = mt.Int64Counter("resilience.fleet.sync.errors",
+		metric.WithDescription("Operations of a fleet on its store that failed."), metric.WithUnit("{operation}"))
 	for _, err := range errs {
 		if err != nil {
 			return nil, err
@@ -219,7 +228,8 @@ func (m *meters) observe(ev *resilience.Event) {
 		resilience.EventAbandonDone, resilience.EventFallback, resilience.EventInjected,
 		resilience.EventLimitChange, resilience.EventAdmitted, resilience.EventShed,
 		resilience.EventRetry, resilience.EventRetryRefused, resilience.EventRetryGiveUp,
-		resilience.EventHedgeSent, resilience.EventHedgeWon, resilience.EventHedgeRefused:
+		resilience.EventHedgeSent, resilience.EventHedgeWon, resilience.EventHedgeRefused,
+		resilience.EventSync, resilience.EventSyncError:
 	default:
 		return
 	}
@@ -288,5 +298,10 @@ func (m *meters) observe(ev *resilience.Event) {
 		m.hedgeWins.Add(ctx, 1, s.add...)
 	case resilience.EventHedgeRefused:
 		m.hedgeRefusals.Add(ctx, 1, s.add...)
+	case resilience.EventSync:
+		m.fleetSyncs.Add(ctx, 1, s.add...)
+		m.fleetSyncTime.Add(ctx, ev.Latency.Seconds(), s.add...)
+	case resilience.EventSyncError:
+		m.fleetSyncErrors.Add(ctx, 1, s.add...)
 	}
 }

@@ -199,3 +199,14 @@ func TestMetricsRetry(t *testing.T) {
 		assert.Empty(t, m.points(t, "resilience.retry.budget.refusals"))
 	})
 }
+
+func TestMetricsFleet(t *testing.T) {
+	m := newMetering(t)
+	obs := newObserver(t, otelx.Config{MeterProvider: m.mp})
+	obs.Observe(resilience.Event{Kind: resilience.EventSync, Policy: "fleet", Latency: 250 * time.Millisecond, Ctx: context.Background()})
+	obs.Observe(resilience.Event{Kind: resilience.EventSyncError, Policy: "fleet", Err: errBoom, Ctx: context.Background()})
+	const fleet = "resilience.key=,resilience.policy=fleet"
+	assert.Equal(t, map[string]any{fleet: int64(1)}, m.points(t, "resilience.fleet.syncs"))
+	assert.Equal(t, map[string]any{fleet: 0.25}, m.points(t, "resilience.fleet.sync.time"))
+	assert.Equal(t, map[string]any{fleet: int64(1)}, m.points(t, "resilience.fleet.sync.errors"))
+}
