@@ -65,7 +65,8 @@ var (
 //
 // Observe is safe for concurrent use. When the event's span is not
 // recording (no tracing, or a sampled-out trace) and there are no
-// metrics, it costs a context lookup and allocates nothing.
+// metrics, it costs a context lookup and allocates nothing. A zero or nil
+// *Observer records nothing: make one with New.
 type Observer struct {
 	traces bool
 	m      *meters
