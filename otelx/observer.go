@@ -60,8 +60,10 @@ var (
 )
 
 // An Observer puts what policies do on OpenTelemetry traces and, with a
-// MeterProvider, metrics. Give it to every policy as its Observer (Config
-// of breaker, bulkhead, timeout, inject, httpx, grpcx; fallback.Observe).
+// MeterProvider, metrics. Give it to every policy as its Observer (the
+// Config of breaker, bulkhead, timeout, retry, hedge, adaptive, ratelimit,
+// inject, and of httpx's and grpcx's clients and servers; and
+// fallback.Observe).
 //
 // Observe is safe for concurrent use. When the event's span is not
 // recording (no tracing, or a sampled-out trace) and there are no
