@@ -2,6 +2,8 @@ package otelx_test
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/go-resilience/resilience"
 	"github.com/go-resilience/resilience/bulkhead"
+	"github.com/go-resilience/resilience/httpx"
 	"github.com/go-resilience/resilience/inject"
 	"github.com/go-resilience/resilience/otelx"
 )
@@ -209,4 +212,34 @@ func TestMetricsFleet(t *testing.T) {
 	assert.Equal(t, map[string]any{fleet: int64(1)}, m.points(t, "resilience.fleet.syncs"))
 	assert.Equal(t, map[string]any{fleet: 0.25}, m.points(t, "resilience.fleet.sync.time"))
 	assert.Equal(t, map[string]any{fleet: int64(1)}, m.points(t, "resilience.fleet.sync.errors"))
+}
+
+// WatchSource reports the per-key bulkheads an httpx.Transport makes as
+// keys are first seen.
+func TestWatchSource(t *testing.T) {
+	m := newMetering(t)
+	obs := newObserver(t, otelx.Config{MeterProvider: m.mp})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	rt, err := httpx.New(httpx.Config{
+		Name: "api", Base: srv.Client().Transport, Observer: obs,
+		Bulkhead: bulkhead.Config{MaxConcurrent: 7}, BulkheadPerKey: true,
+	})
+	require.NoError(t, err)
+	client := &http.Client{Transport: rt}
+	defer client.CloseIdleConnections()
+	reg, err := obs.WatchSource(rt)
+	require.NoError(t, err)
+	defer func() { require.NoError(t, reg.Unregister()) }()
+	assert.Empty(t, m.points(t, "resilience.bulkhead.capacity"), "no key seen yet")
+
+	resp, err := client.Get(srv.URL)
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	key := srv.URL // the default key: scheme and host
+	assert.Equal(t, map[string]any{"resilience.key=" + key + ",resilience.policy=api": int64(7)}, m.points(t, "resilience.bulkhead.capacity"))
+	assert.Equal(t, map[string]any{"resilience.key=" + key + ",resilience.policy=api": int64(0)}, m.points(t, "resilience.bulkhead.waiting"))
+
+	_, err = obs.WatchSource(nil)
+	assert.ErrorContains(t, err, "nil Source")
 }

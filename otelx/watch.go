@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -44,6 +45,44 @@ func (o *Observer) WatchBulkheads(bs ...*bulkhead.Bulkhead) (metric.Registration
 		for _, w := range ws {
 			ob.ObserveInt64(m.bulkheadCapacity, int64(w.b.MaxConcurrent()), w.opt...)
 			ob.ObserveInt64(m.bulkheadWaiting, int64(w.b.Waiting()), w.opt...)
+		}
+		return nil
+	}, m.bulkheadCapacity, m.bulkheadWaiting)
+}
+
+// A Source yields bulkheads with their keys, as many as it has at the
+// moment: *httpx.Transport and *grpcx.Interceptors are Sources (their
+// per-key bulkheads are made as keys are first seen), as they are for
+// metrics.Collector.WatchSource.
+type Source interface {
+	Bulkheads() iter.Seq2[string, *bulkhead.Bulkhead]
+}
+
+// WatchSource is WatchBulkheads for the bulkheads of src, iterated again
+// at every collection, so that per-key bulkheads made later are reported
+// too, each with its key (the first bulkhead found for a (policy, key)
+// pair wins). It returns an error for a nil Observer, an Observer without
+// Config.MeterProvider, or a nil src.
+func (o *Observer) WatchSource(src Source) (metric.Registration, error) {
+	switch {
+	case o == nil:
+		return nil, errNilObserver
+	case o.m == nil:
+		return nil, errNoMeters
+	case src == nil:
+		return nil, errors.New("otelx: WatchSource given a nil Source")
+	}
+	m := o.m
+	return m.meter.RegisterCallback(func(_ context.Context, ob metric.Observer) error {
+		seen := map[[2]string]bool{}
+		for key, b := range src.Bulkheads() {
+			if b == nil || seen[[2]string{b.Name(), key}] {
+				continue
+			}
+			seen[[2]string{b.Name(), key}] = true
+			opt := metric.WithAttributeSet(attribute.NewSet(AttrPolicy.String(b.Name()), AttrKey.String(key)))
+			ob.ObserveInt64(m.bulkheadCapacity, int64(b.MaxConcurrent()), opt)
+			ob.ObserveInt64(m.bulkheadWaiting, int64(b.Waiting()), opt)
 		}
 		return nil
 	}, m.bulkheadCapacity, m.bulkheadWaiting)
