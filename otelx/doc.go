@@ -113,8 +113,8 @@
 //	resilience_injected_faults_total           resilience.injected.faults           Counter
 //	resilience_injected_errors_total           resilience.injected.errors           Counter
 //	resilience_injected_delay_seconds_total    resilience.injected.delay            Counter, s
-//	resilience_bulkhead_capacity               resilience.bulkhead.capacity         Gauge (WatchBulkheads)
-//	resilience_bulkhead_waiting                resilience.bulkhead.waiting          Gauge (WatchBulkheads)
+//	resilience_bulkhead_capacity               resilience.bulkhead.capacity         Gauge (WatchBulkheads, WatchSource)
+//	resilience_bulkhead_waiting                resilience.bulkhead.waiting          Gauge (WatchBulkheads, WatchSource)
 //	resilience_retries_total                   resilience.retries                   Counter
 //	resilience_retry_budget_refusals_total     resilience.retry.budget.refusals     Counter
 //	resilience_retry_give_ups_total            resilience.retry.give_ups            Counter
