@@ -92,7 +92,11 @@
 // operations failed. Config.Observer is told of every read
 // (resilience.EventSync) and every error (resilience.EventSyncError); a
 // metrics.Collector as the Observer exports them as fleet_syncs_total,
-// fleet_sync_seconds_total and fleet_sync_errors_total.
+// fleet_sync_seconds_total and fleet_sync_errors_total. A *Fleet is a
+// health.Link (Name and LinkHealth): given to health.Config.Links, a
+// broken link to Redis (not subscribed, or no read for three sync
+// intervals) makes the readiness report Degraded, never Down, since every
+// replica goes on with its local state.
 //
 // # Goroutines and Close
 //

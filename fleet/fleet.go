@@ -144,6 +144,31 @@ func (f *Fleet) Health() Health {
 	return h
 }
 
+// Name returns Config.Name: the fleet's name in a health report.
+func (f *Fleet) Name() string {
+	if f == nil {
+		return ""
+	}
+	return f.s.name
+}
+
+// LinkHealth reports whether the fleet's link to Redis works now: it is
+// subscribed to the other replicas' pushes and its last backstop read is
+// at most three sync intervals old. lag is Health().Lag, and err the last
+// Redis error while the link does not work. It makes a *Fleet a
+// health.Link. It reads only memory. Safe for concurrent use; a nil Fleet
+// reports a broken link.
+func (f *Fleet) LinkHealth() (ok bool, lag time.Duration, err error) {
+	if f == nil {
+		return false, 0, ErrClosed
+	}
+	h := f.Health()
+	if h.Subscribed && h.Lag <= 3*f.s.interval {
+		return true, h.Lag, nil
+	}
+	return false, h.Lag, h.LastError
+}
+
 // fail records a failed Redis operation.
 func (f *Fleet) fail(err error) {
 	if f.ctx.Err() != nil {

@@ -73,6 +73,12 @@ type Config struct {
 	// probe takes the overloaded instance out of rotation until it
 	// recovers. Zero: shedding is Degraded.
 	UnavailableWhenShedding bool
+
+	// Links are replicas' connections to shared state (*fleet.Fleet),
+	// each listed in Report.Links. A broken one makes the status at least
+	// Degraded, never Down (see Link). Zero: none. Elements must not be
+	// nil.
+	Links []Link
 }
 
 // A Checker reports the state of breakers and bulkheads, as a Go value
@@ -127,6 +133,12 @@ func New(cfg Config) (*Checker, error) {
 		}
 	}
 	cfg.Shedders = append([]Shedder(nil), cfg.Shedders...)
+	for i, l := range cfg.Links {
+		if l == nil {
+			return nil, fmt.Errorf("health: Config.Links[%d] is nil", i)
+		}
+	}
+	cfg.Links = append([]Link(nil), cfg.Links...)
 	c := &Checker{cfg: cfg}
 	if len(cfg.Covered) > 0 {
 		c.covered = make(map[string]bool, len(cfg.Covered))
@@ -166,6 +178,7 @@ func (c *Checker) Report() Report {
 	r.Limiters = limiterReports(c.cfg.Limiters)
 	r.Status = overall(r.Breakers)
 	r.Shedding, r.Status = c.appendShedding(r.Shedding, r.Status)
+	r.Links, r.Status = c.appendLinks(r.Links, r.Status)
 	return r
 }
 

@@ -24,7 +24,7 @@ type Report struct {
 	// Status sums up the breakers: OK when all are closed (or there are
 	// none), Down when all are open and none is covered, Degraded
 	// otherwise. A server that is shedding load (Config.Shedders) makes it
-	// at least Degraded.
+	// at least Degraded, and so does a broken link (Config.Links).
 	Status Status `json:"status"`
 	// Breakers holds one entry per breaker; never nil.
 	Breakers []BreakerReport `json:"breakers"`
@@ -36,6 +36,9 @@ type Report struct {
 	// Shedding lists the Config.Shedders that are shedding load now;
 	// omitted from the JSON when none is.
 	Shedding []SheddingReport `json:"shedding,omitempty"`
+	// Links holds one entry per Config.Links; omitted from the JSON when
+	// there are none.
+	Links []LinkReport `json:"links,omitempty"`
 }
 
 // A BreakerReport is the state of one breaker.
