@@ -6,11 +6,24 @@
 //   - bulkhead bounds how many calls run at once;
 //   - timeout cancels a call's context at its deadline (and, in its
 //     opt-in abandon mode, stops waiting for a callee that ignores it);
-//   - fallback answers with a substitute when the others say no.
+//   - fallback answers with a substitute when the others say no;
+//   - retry tries again with backoff, under a budget shared by many calls;
+//   - hedge sends a second attempt when the first is slow (typed, like
+//     fallback);
+//   - adaptive limits concurrency by measured latency, and throttles a
+//     partly failing dependency;
+//   - ratelimit lets calls through at a rate;
+//   - inject makes faults on purpose, off until switched on.
 //
-// The adapters httpx (an http.RoundTripper) and grpcx (client interceptors)
-// put the same policies around HTTP and gRPC clients; metrics exports what
-// they do to Prometheus, and health serves their state to readiness probes.
+// The recommended order, outermost first, is fallback → retry → breaker →
+// bulkhead (or adaptive limit) → timeout → call (see Chain).
+//
+// The adapters httpx (an http.RoundTripper and server middleware) and grpcx
+// (client and server interceptors) put the same policies around HTTP and
+// gRPC; metrics exports what they do to Prometheus, otelx to OpenTelemetry,
+// slogx to log/slog; health serves their state to readiness probes and
+// dashboard to a browser; fleet shares breakers and limits across replicas
+// through Redis.
 //
 // # Policies and chains
 //

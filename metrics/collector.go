@@ -82,7 +82,7 @@ func New(cfg Config) (*Collector, error) {
 		duration: desc("call_duration_seconds",
 			"Duration of calls a breaker let through that the dependency answered (success or failure)."),
 		rejections: desc("rejections_total",
-			"Calls refused without being started, by reason (breaker_open, probe_limit, bulkhead_full, abandon_limit, other).", labelReason),
+			"Calls refused without being started, by reason (breaker_open, probe_limit, bulkhead_full, abandon_limit, adaptive_limit, throttled, rate_limited, other).", labelReason),
 		timeouts: desc("timeouts_total",
 			"Calls whose timeout policy's own deadline passed."),
 		abandoned: desc("abandoned_in_flight",

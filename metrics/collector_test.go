@@ -162,7 +162,7 @@ resilience_breaker_transitions_total{from="open",key="",policy="a",to="half-open
 			},
 			names: []string{"resilience_rejections_total"},
 			want: `
-# HELP resilience_rejections_total Calls refused without being started, by reason (breaker_open, probe_limit, bulkhead_full, abandon_limit, other).
+# HELP resilience_rejections_total Calls refused without being started, by reason (breaker_open, probe_limit, bulkhead_full, abandon_limit, adaptive_limit, throttled, rate_limited, other).
 # TYPE resilience_rejections_total counter
 resilience_rejections_total{key="",policy="x",reason="other"} 2
 `,
@@ -337,7 +337,7 @@ func TestForgetDeletesEverySeriesOfThePair(t *testing.T) {
 	c.Forget("p", "gone")
 	c.Forget("p", "never seen")
 	compare(t, c, `
-# HELP resilience_rejections_total Calls refused without being started, by reason (breaker_open, probe_limit, bulkhead_full, abandon_limit, other).
+# HELP resilience_rejections_total Calls refused without being started, by reason (breaker_open, probe_limit, bulkhead_full, abandon_limit, adaptive_limit, throttled, rate_limited, other).
 # TYPE resilience_rejections_total counter
 resilience_rejections_total{key="kept",policy="p",reason="other"} 1
 `, "resilience_rejections_total")

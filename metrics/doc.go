@@ -32,7 +32,8 @@
 //	resilience_breaker_transitions_total{policy,key,from,to} counter
 //	resilience_calls_total{policy,key,outcome}              counter: success, failure, ignored
 //	resilience_call_duration_seconds{policy,key}            histogram of calls that succeeded or failed
-//	resilience_rejections_total{policy,key,reason}          counter: breaker_open, probe_limit, bulkhead_full, abandon_limit, other
+//	resilience_rejections_total{policy,key,reason}          counter: breaker_open, probe_limit, bulkhead_full, abandon_limit,
+//	                                                        adaptive_limit, throttled, rate_limited, other
 //	resilience_timeouts_total{policy,key}                   counter
 //	resilience_abandoned_in_flight{policy,key}              gauge
 //	resilience_bulkhead_in_flight{policy,key}               gauge
@@ -49,8 +50,12 @@
 //	resilience_hedge_budget_refusals_total{policy,key}      counter
 //	resilience_bulkhead_capacity{policy,key}                gauge: MaxConcurrent, of watched bulkheads
 //	resilience_bulkhead_waiting{policy,key}                 gauge: callers waiting, of watched bulkheads
+//	resilience_adaptive_limit{policy,key}                   gauge: an adaptive limiter's limit now
+//	resilience_server_admitted_total{policy,key}            counter: requests a server-side adapter let run
+//	resilience_server_shed_total{policy,key,reason}         counter: overload, rate_limit, deadline, queue
+//	resilience_server_queue_wait_seconds{policy,key}        histogram: admitted requests' wait for the server's Policy
 //
-// The last two are read from the bulkheads themselves at each scrape, not
+// The two bulkhead gauges are read from the bulkheads themselves at each scrape, not
 // from Events (a caller that gives up its wait reports none): name the
 // bulkheads with Collector.WatchBulkheads, or an httpx.Transport or
 // grpcx.Interceptors with Collector.WatchSource, whose per-key bulkheads

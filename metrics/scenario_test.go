@@ -179,7 +179,7 @@ resilience_calls_total{key="",outcome="success",policy="payments"} 4
 # HELP resilience_fallbacks_total Errors a fallback answered with a substitute.
 # TYPE resilience_fallbacks_total counter
 resilience_fallbacks_total{key="",policy="payments"} 4
-# HELP resilience_rejections_total Calls refused without being started, by reason (breaker_open, probe_limit, bulkhead_full, abandon_limit, other).
+# HELP resilience_rejections_total Calls refused without being started, by reason (breaker_open, probe_limit, bulkhead_full, abandon_limit, adaptive_limit, throttled, rate_limited, other).
 # TYPE resilience_rejections_total counter
 resilience_rejections_total{key="",policy="payments",reason="breaker_open"} 2
 resilience_rejections_total{key="",policy="payments",reason="bulkhead_full"} 1
@@ -204,7 +204,7 @@ func TestAbandonedCallsAreAGaugeAndTheirCapARefusalReason(t *testing.T) {
 # HELP resilience_abandoned_in_flight Calls a timeout abandoned past its deadline that have not returned yet.
 # TYPE resilience_abandoned_in_flight gauge
 resilience_abandoned_in_flight{key="",policy="legacy"} %d
-# HELP resilience_rejections_total Calls refused without being started, by reason (breaker_open, probe_limit, bulkhead_full, abandon_limit, other).
+# HELP resilience_rejections_total Calls refused without being started, by reason (breaker_open, probe_limit, bulkhead_full, abandon_limit, adaptive_limit, throttled, rate_limited, other).
 # TYPE resilience_rejections_total counter
 resilience_rejections_total{key="",policy="legacy",reason="abandon_limit"} 1
 # HELP resilience_timeouts_total Calls whose timeout policy's own deadline passed.
@@ -243,7 +243,7 @@ resilience_breaker_state{key="b.example",policy="hosts",state="forced-closed"} 0
 resilience_breaker_state{key="b.example",policy="hosts",state="forced-open"} 0
 resilience_breaker_state{key="b.example",policy="hosts",state="half-open"} 0
 resilience_breaker_state{key="b.example",policy="hosts",state="open"} 1
-# HELP resilience_rejections_total Calls refused without being started, by reason (breaker_open, probe_limit, bulkhead_full, abandon_limit, other).
+# HELP resilience_rejections_total Calls refused without being started, by reason (breaker_open, probe_limit, bulkhead_full, abandon_limit, adaptive_limit, throttled, rate_limited, other).
 # TYPE resilience_rejections_total counter
 resilience_rejections_total{key="b.example",policy="hosts",reason="breaker_open"} 1
 `, "resilience_breaker_state", "resilience_rejections_total")
@@ -276,7 +276,7 @@ resilience_breaker_transitions_total{from="forced-open",key="",policy="ops",to="
 resilience_calls_total{key="",outcome="failure",policy="ops"} 0
 resilience_calls_total{key="",outcome="ignored",policy="ops"} 0
 resilience_calls_total{key="",outcome="success",policy="ops"} 0
-# HELP resilience_rejections_total Calls refused without being started, by reason (breaker_open, probe_limit, bulkhead_full, abandon_limit, other).
+# HELP resilience_rejections_total Calls refused without being started, by reason (breaker_open, probe_limit, bulkhead_full, abandon_limit, adaptive_limit, throttled, rate_limited, other).
 # TYPE resilience_rejections_total counter
 resilience_rejections_total{key="",policy="ops",reason="breaker_open"} 1
 `, "resilience_breaker_state", "resilience_breaker_transitions_total", "resilience_calls_total", "resilience_rejections_total")

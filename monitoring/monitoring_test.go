@@ -39,6 +39,9 @@ func exported(t *testing.T) []string {
 		{Kind: resilience.EventWait, Policy: "h", Latency: time.Millisecond},
 		{Kind: resilience.EventAbandon, Policy: "t"},
 		{Kind: resilience.EventFallback, Policy: "f"},
+		{Kind: resilience.EventRetry, Policy: "r", Attempt: 2},
+		{Kind: resilience.EventRetryRefused, Policy: "r", Attempt: 3},
+		{Kind: resilience.EventRetryGiveUp, Policy: "r", Attempt: 3},
 	} {
 		c.Observe(ev)
 	}

@@ -8,7 +8,8 @@
 //	go run ./examples/quickstart -duration 30s -rate 100 -listen localhost:9090
 //
 // With -listen, it serves the Prometheus metrics of the protected client
-// at /metrics and the health of its breaker at /health while it runs.
+// at /metrics, the health of its breaker at /health and a live dashboard of
+// its policies at /resilience/ (the URL is printed) while it runs.
 package main
 
 import (
@@ -24,7 +25,7 @@ func main() {
 	var cfg config
 	flag.DurationVar(&cfg.Duration, "duration", 12*time.Second, "how long to run (at least 2s)")
 	flag.IntVar(&cfg.Rate, "rate", 50, "requests per second sent to each client (1 to 500)")
-	flag.StringVar(&cfg.Listen, "listen", "", "address to serve /metrics and /health on while running, such as localhost:9090")
+	flag.StringVar(&cfg.Listen, "listen", "", "address to serve /metrics, /health and the dashboard (/resilience/) on while running, such as localhost:9090")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)

@@ -13,6 +13,7 @@ import (
 	"github.com/go-resilience/resilience"
 	"github.com/go-resilience/resilience/breaker"
 	"github.com/go-resilience/resilience/bulkhead"
+	"github.com/go-resilience/resilience/dashboard"
 	"github.com/go-resilience/resilience/health"
 	"github.com/go-resilience/resilience/metrics"
 	"github.com/prometheus/client_golang/prometheus"
@@ -23,7 +24,7 @@ import (
 type config struct {
 	Duration time.Duration // how long the traffic runs; at least 2s
 	Rate     int           // requests per second sent to each client, 1 to 500
-	Listen   string        // address serving /metrics and /health while it runs; "": none
+	Listen   string        // address serving /metrics, /health and the dashboard while it runs; "": none
 	Interval time.Duration // time between two rows of the table; zero: 1s
 }
 
@@ -113,8 +114,8 @@ func run(ctx context.Context, cfg config, w io.Writer) (sum summary, err error) 
 	}
 	defer func() { err = errors.Join(err, up.Close()) }()
 
-	// Every policy reports to the Prometheus collector, and to the watcher
-	// that prints the breaker's transitions.
+	// Every policy reports to the Prometheus collector and the dashboard's
+	// recorder, and to the watcher that prints the breaker's transitions.
 	reg := prometheus.NewRegistry()
 	m, err := metrics.New(metrics.Config{})
 	if err != nil {
@@ -123,7 +124,8 @@ func run(ctx context.Context, cfg config, w io.Writer) (sum summary, err error) 
 	if err := reg.Register(m); err != nil {
 		return sum, err
 	}
-	watch := &watcher{start: start, next: m}
+	rec := &dashboard.Recorder{}
+	watch := &watcher{start: start, next: both{m, rec}}
 
 	pol := policyFor(cfg.Duration)
 	prot, err := newProtected(pol, watch, up.URL)
@@ -139,11 +141,12 @@ func run(ctx context.Context, cfg config, w io.Writer) (sum summary, err error) 
 	}()
 
 	if cfg.Listen != "" {
-		stop, err := serveOps(cfg.Listen, reg, prot)
+		addr, stop, err := serveOps(cfg.Listen, reg, prot, rec)
 		if err != nil {
 			return sum, err
 		}
 		defer stop()
+		cfg.Listen = addr // the port chosen, for ":0"
 	}
 
 	printHeader(w, cfg, pol, up.URL, sched)
@@ -238,9 +241,11 @@ func (c *client) summarize() clientSummary {
 	return s
 }
 
-// serveOps serves /metrics (the private registry) and /health (the
-// protected client's breaker and bulkhead) on addr, until stop is called.
-func serveOps(addr string, reg *prometheus.Registry, prot *client) (stop func(), err error) {
+// serveOps serves /metrics (the private registry), /health (the protected
+// client's breaker and bulkhead) and the dashboard at /resilience/ (the
+// same, with the rates rec was told) on addr, until stop is called. It
+// returns the address it listens on, with "localhost" for a host left out.
+func serveOps(addr string, reg *prometheus.Registry, prot *client, rec *dashboard.Recorder) (listening string, stop func(), err error) {
 	var bulkheads []*bulkhead.Bulkhead
 	for _, b := range prot.transport.Bulkheads() {
 		bulkheads = append(bulkheads, b)
@@ -250,26 +255,56 @@ func serveOps(addr string, reg *prometheus.Registry, prot *client) (stop func(),
 		Bulkheads: bulkheads,
 	})
 	if err != nil {
-		return nil, err
+		return "", nil, err
+	}
+	dash, err := dashboard.New(dashboard.Config{
+		Title:     "quickstart",
+		Recorder:  rec,
+		Sets:      []*breaker.Set{prot.transport.Breakers()},
+		Bulkheads: bulkheads,
+	})
+	if err != nil {
+		return "", nil, err
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.Handle("GET /health", checker)
+	mux.Handle("/resilience/", dash)
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("-listen: %w", err)
+		return "", nil, fmt.Errorf("-listen: %w", err)
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	srv.RegisterOnShutdown(dash.CloseStreams)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		_ = srv.Serve(ln) // returns ErrServerClosed once stop closes it
 	}()
-	return func() {
+	return reachable(addr, ln.Addr()), func() {
 		_ = srv.Close()
 		<-done
 	}, nil
 }
+
+// reachable returns the host:port to browse to for a listener asked for
+// addr: addr's host (localhost when it was left out) and the port chosen.
+func reachable(addr string, got net.Addr) string {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil || host == "" {
+		host = "localhost"
+	}
+	_, port, err := net.SplitHostPort(got.String())
+	if err != nil {
+		return got.String()
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// both gives every event to two observers.
+type both [2]resilience.Observer
+
+func (b both) Observe(e resilience.Event) { b[0].Observe(e); b[1].Observe(e) }
 
 // watcher forwards every event to next and keeps the breaker's
 // transitions. Safe for concurrent use.

@@ -24,7 +24,7 @@ func printHeader(w io.Writer, cfg config, p policy, url string, s schedule) {
 	}
 	fmt.Fprintf(w, "  (degraded: 20-400ms, 40%% 500s; down: accepts requests, never answers)\n")
 	if cfg.Listen != "" {
-		fmt.Fprintf(w, "Serving /metrics and /health on %s while it runs.\n", cfg.Listen)
+		fmt.Fprintf(w, "Serving /metrics, /health and the dashboard at http://%s/resilience/ while it runs.\n", cfg.Listen)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "Each row counts the requests that finished in the interval that ends at \"time\":\n")
