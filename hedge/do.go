@@ -25,8 +25,12 @@ import (
 // return promptly). Hedges run on goroutines of their own, started only
 // when a hedge is sent; a losing hedge's goroutine ends when its fn
 // returns, possibly just after Do. A call whose first attempt answers
-// within the delay costs one timer set and stopped, one cancellable
-// context, and no goroutine.
+// within the delay costs one timer set and stopped (the Hedge keeps a
+// stopped timer between calls and resets it), the call's state, and no
+// goroutine. The first attempt's context is the package's own: it makes
+// its Done channel only when asked, and context.WithCancel, WithTimeout
+// and AfterFunc children of it register with it rather than starting a
+// goroutine each.
 //
 // A panic in fn on the caller's goroutine reaches the caller as it is,
 // after the other attempts are cancelled. A panic in a hedge before the
@@ -138,10 +142,7 @@ func run[T any](ctx context.Context, h *Hedge, p resilience.Policy, fn func(cont
 	c := &call[T]{h: h, ctx: ctx, p: p, fn: fn, drop: drop, delay: h.Delay()}
 	c.fctx.parent = ctx
 	actx := &c.fctx
-	c.mu.Lock() // the timer's callback reads c.timer
-	c.tm = h.startTimer(c, c.delay)
-	c.timer = c.tm.t
-	c.mu.Unlock()
+	h.startTimer(c, c.delay)
 	var start time.Time
 	if h.lat != nil {
 		start = time.Now()
@@ -196,6 +197,8 @@ func run[T any](ctx context.Context, h *Hedge, p resilience.Policy, fn func(cont
 	}
 	return c.v, c.keep, actx, c.err
 }
+
+func (c *call[T]) setTimer(ht *hedgeTimer) { c.tm, c.timer = ht, ht.t }
 
 // attempt runs one attempt.
 func (c *call[T]) attempt(ctx context.Context) (T, error) {

@@ -5,8 +5,12 @@ import (
 	"time"
 )
 
-// hedger is a call whose timer has fired.
-type hedger interface{ hedge() }
+// hedger is a call: setTimer records its timer (before the timer can
+// fire), hedge runs when the timer fires.
+type hedger interface {
+	setTimer(*hedgeTimer)
+	hedge()
+}
 
 // A hedgeTimer is a timer that sends a call's next hedge, kept by a Hedge
 // between calls so that a call whose first attempt answers in time sets and
@@ -28,25 +32,28 @@ func (ht *hedgeTimer) fire() {
 	}
 }
 
-// startTimer returns a holder whose timer calls c.hedge after d.
-func (h *Hedge) startTimer(c hedger, d time.Duration) *hedgeTimer {
-	if ht, ok := h.timers.Get().(*hedgeTimer); ok {
-		ht.mu.Lock()
-		ht.c = c
-		ht.mu.Unlock()
-		ht.t.Reset(d)
-		return ht
+// startTimer starts a holder whose timer calls c.hedge after d. It calls
+// c.setTimer before the timer can fire, and what that writes is seen by
+// c.hedge (fire takes ht.mu after it).
+func (h *Hedge) startTimer(c hedger, d time.Duration) {
+	ht, ok := h.timers.Get().(*hedgeTimer)
+	if !ok {
+		ht = &hedgeTimer{}
 	}
-	ht := &hedgeTimer{c: c}
-	ht.t = time.AfterFunc(d, ht.fire)
-	return ht
+	ht.mu.Lock()
+	ht.c = c
+	if ok {
+		ht.t.Reset(d)
+	} else {
+		ht.t = time.AfterFunc(d, ht.fire)
+	}
+	c.setTimer(ht)
+	ht.mu.Unlock()
 }
 
-// putTimer keeps ht, whose timer is stopped and will not fire, for another
-// call.
+// putTimer keeps ht, whose timer is stopped and did not fire during its
+// call, for another call. Nothing else refers to it now.
 func (h *Hedge) putTimer(ht *hedgeTimer) {
-	ht.mu.Lock()
 	ht.c = nil
-	ht.mu.Unlock()
 	h.timers.Put(ht)
 }
