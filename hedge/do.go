@@ -25,8 +25,12 @@ import (
 // return promptly). Hedges run on goroutines of their own, started only
 // when a hedge is sent; a losing hedge's goroutine ends when its fn
 // returns, possibly just after Do. A call whose first attempt answers
-// within the delay costs one timer set and stopped, one cancellable
-// context, and no goroutine.
+// within the delay costs one timer set and stopped (the Hedge keeps a
+// stopped timer between calls and resets it), the call's state, and no
+// goroutine. The first attempt's context is the package's own: it makes
+// its Done channel only when asked, and context.WithCancel, WithTimeout
+// and AfterFunc children of it register with it rather than starting a
+// goroutine each.
 //
 // A panic in fn on the caller's goroutine reaches the caller as it is,
 // after the other attempts are cancelled. A panic in a hedge before the
@@ -45,8 +49,12 @@ import (
 // with another's error. Here each attempt's value stays its own until one
 // is chosen.
 func Do[T any](ctx context.Context, h *Hedge, p resilience.Policy, fn func(context.Context) (T, error)) (T, error) {
-	v, done, err := run(ctx, h, p, fn, nil)
-	done()
+	v, keep, first, err := run(ctx, h, p, fn, nil)
+	if keep != nil {
+		keep()
+	} else {
+		first.release()
+	}
 	return v, err
 }
 
@@ -58,7 +66,11 @@ func Do[T any](ctx context.Context, h *Hedge, p resilience.Policy, fn func(conte
 // has finished with the value. done is never nil and may be called more
 // than once.
 func DoDrop[T any](ctx context.Context, h *Hedge, p resilience.Policy, fn func(context.Context) (T, error), drop func(T)) (v T, done context.CancelFunc, err error) {
-	return run(ctx, h, p, fn, drop)
+	v, keep, first, err := run(ctx, h, p, fn, drop)
+	if keep == nil {
+		keep = first.release
+	}
+	return v, keep, err
 }
 
 // A call is one call through Do: the state its attempts share.
@@ -70,6 +82,8 @@ type call[T any] struct {
 	drop  func(T)
 	delay time.Duration
 	timer *time.Timer // sends the next hedge
+	tm    *hedgeTimer // timer's holder, given back to h when the call ends with no hedge
+	fctx  firstCtx    // the first attempt's context
 
 	mu        sync.Mutex
 	decided   bool // the call's result is chosen; later results are dropped
@@ -78,11 +92,10 @@ type call[T any] struct {
 	firstBack bool // the first attempt has failed, and hedges run on
 	first     T
 	firstErr  error
-	v         T     // the chosen result
-	err       error // and error
-	keep      context.CancelFunc
+	v         T                    // the chosen result
+	err       error                // and error
+	keep      context.CancelFunc   // nil: the first attempt's (fctx.release)
 	panicked  any                  // a hedge's panic, for the caller
-	cancel0   context.CancelFunc   // the first attempt's
 	cancels   []context.CancelFunc // the hedges', made when the first is sent; [0] unused
 	wake      chan struct{}        // closed when decided, if the caller waits
 }
@@ -117,19 +130,19 @@ func check[T any](ctx context.Context, h *Hedge, fn func(context.Context) (T, er
 	return nil
 }
 
-func run[T any](ctx context.Context, h *Hedge, p resilience.Policy, fn func(context.Context) (T, error), drop func(T)) (T, context.CancelFunc, error) {
+// run runs the call. The context of the attempt whose result it returns
+// is ended by keep, or, when keep is nil, by first.release.
+func run[T any](ctx context.Context, h *Hedge, p resilience.Policy, fn func(context.Context) (T, error), drop func(T)) (_ T, keep context.CancelFunc, first *firstCtx, _ error) {
 	if err := check(ctx, h, fn); err != nil {
 		var zero T
-		return zero, nothing, err
+		return zero, nothing, nil, err
 	}
 	h.budget.CallStart()
 	defer h.budget.CallEnd()
-	actx, cancel := context.WithCancel(ctx)
 	c := &call[T]{h: h, ctx: ctx, p: p, fn: fn, drop: drop, delay: h.Delay()}
-	c.cancel0 = cancel
-	c.mu.Lock() // the timer's callback reads c.timer
-	c.timer = time.AfterFunc(c.delay, c.hedge)
-	c.mu.Unlock()
+	c.fctx.parent = ctx
+	actx := &c.fctx
+	h.startTimer(c, c.delay)
 	var start time.Time
 	if h.lat != nil {
 		start = time.Now()
@@ -142,7 +155,7 @@ func run[T any](ctx context.Context, h *Hedge, p resilience.Policy, fn func(cont
 			cs := c.cancels // no hedge is sent once decided: cs stays as it is
 			c.mu.Unlock()
 			c.timer.Stop()
-			c.cancel0()
+			c.fctx.release()
 			for _, f := range cs {
 				if f != nil {
 					f()
@@ -159,18 +172,20 @@ func run[T any](ctx context.Context, h *Hedge, p resilience.Policy, fn func(cont
 	if c.sent == 0 { // no hedge was sent: the common case
 		c.decided = true
 		c.mu.Unlock()
-		c.timer.Stop()
-		return v, cancel, err
+		if c.timer.Stop() { // it will not fire: the holder can serve another call
+			h.putTimer(c.tm)
+		}
+		return v, nil, actx, err
 	}
 	switch {
 	case c.decided: // a hedge was chosen while this attempt ran
 		c.mu.Unlock()
-		cancel()
+		c.fctx.release()
 		c.dropValue(v)
 	case err == nil || c.ends(err):
-		c.decide(0, v, err, cancel) // unlocks
+		c.decide(0, v, err, nil) // unlocks
 	case c.running == 0: // every hedge has failed too
-		c.decide(0, v, err, cancel)
+		c.decide(0, v, err, nil)
 	default: // wait for the hedges
 		c.firstBack, c.first, c.firstErr = true, v, err
 		c.wake = make(chan struct{})
@@ -180,8 +195,10 @@ func run[T any](ctx context.Context, h *Hedge, p resilience.Policy, fn func(cont
 	if c.panicked != nil {
 		panic(c.panicked)
 	}
-	return c.v, c.keep, c.err
+	return c.v, c.keep, actx, c.err
 }
+
+func (c *call[T]) setTimer(ht *hedgeTimer) { c.tm, c.timer = ht, ht.t }
 
 // attempt runs one attempt.
 func (c *call[T]) attempt(ctx context.Context) (T, error) {
@@ -213,7 +230,7 @@ func (c *call[T]) decide(i int, v T, err error, keep context.CancelFunc) {
 	c.mu.Unlock()
 	c.timer.Stop()
 	if i != 0 {
-		c.cancel0()
+		c.fctx.release()
 	}
 	for j, f := range cs {
 		if j != i && f != nil {
@@ -297,8 +314,7 @@ func (c *call[T]) hedge() {
 			c.h.observe(c.ctx, resilience.EventHedgeWon, n, 0, nil)
 		}
 	case c.firstBack && c.running == 0: // every attempt has failed
-		first := c.cancel0
-		c.decide(0, c.first, c.firstErr, first)
+		c.decide(0, c.first, c.firstErr, nil)
 		cancel()
 		c.dropValue(v)
 	default:

@@ -68,8 +68,10 @@
 // The first attempt runs on the caller's goroutine. A call uses one timer:
 // set when it starts, stopped when its result is chosen, re-armed for each
 // further hedge. When the first attempt answers within the delay, the call
-// costs the timer's set and stop, one cancellable context and no goroutine,
-// and nothing of it outlives the call. A hedge runs on the goroutine the
+// costs the timer's set and stop, the call's state (one allocation) and no
+// goroutine, and nothing of it outlives the call: the Hedge keeps the
+// stopped timer for its next call, and the first attempt's context makes
+// its Done channel only when asked. A hedge runs on the goroutine the
 // timer starts when it fires. The caller waits for its own first attempt to
 // return (which a cancelled context makes prompt); it does not wait for
 // losing hedges, whose goroutines end when their fn returns.

@@ -3,6 +3,7 @@ package hedge
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/go-resilience/resilience"
@@ -22,6 +23,7 @@ type Hedge struct {
 	budget    *retry.Budget
 	fatal     func(error) bool
 	obs       resilience.Observer
+	timers    sync.Pool // of *hedgeTimer, stopped
 }
 
 // New returns a Hedge configured by cfg, or an error naming the first field
