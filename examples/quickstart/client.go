@@ -15,6 +15,7 @@ import (
 	"github.com/go-resilience/resilience/bulkhead"
 	"github.com/go-resilience/resilience/httpx"
 	"github.com/go-resilience/resilience/retry"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // A client is one of the two callers of the upstream, with its counts.
@@ -27,6 +28,9 @@ type client struct {
 	// and its breaker for the upstream; nil for the unprotected client.
 	transport *httpx.Transport
 	breaker   *breaker.Breaker
+
+	// tracer, with -trace, starts a span for each request; nil: none.
+	tracer trace.Tracer
 }
 
 // baseTransport is the http.Transport under both clients: the default one,
@@ -175,6 +179,11 @@ func answerFromCache(req *http.Request, err error) (*http.Response, error) {
 // get fetches the price once and says how it went. ctx ends at the end of
 // the run.
 func (c *client) get(ctx context.Context, url string, ph phase) result {
+	if c.tracer != nil {
+		var span trace.Span
+		ctx, span = c.tracer.Start(ctx, "GET price")
+		defer span.End()
+	}
 	start := time.Now()
 	res := c.fetch(ctx, url)
 	res.latency = time.Since(start)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"math"
+	"regexp"
 	"runtime/pprof"
 	"sync"
 	"testing"
@@ -154,4 +155,17 @@ func TestGoroutinesAreCountedByClientLabel(t *testing.T) {
 	assert.Equal(t, 3, goroutinesByClient()["test-label"])
 	close(release)
 	wg.Wait()
+}
+
+// With -trace, refused and retried requests print their trace and span ids
+// and the policies' events.
+func TestTracePrintsRefusedAndRetriedSpans(t *testing.T) {
+	cfg := config{Duration: 3 * time.Second, Rate: 50, Interval: 500 * time.Millisecond, Trace: true}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*cfg.Duration)
+	defer cancel()
+	var out bytes.Buffer
+	_, err := run(ctx, cfg, &out)
+	require.NoError(t, err)
+	line := regexp.MustCompile(`(?m)^  trace [0-9a-f]{32} span [0-9a-f]{16} GET price \w+:.* resilience\.(retry|rejected|retry\.refused)\b`)
+	assert.Regexp(t, line, out.String(), "output:\n%s", out.String())
 }

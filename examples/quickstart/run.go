@@ -16,8 +16,10 @@ import (
 	"github.com/go-resilience/resilience/dashboard"
 	"github.com/go-resilience/resilience/health"
 	"github.com/go-resilience/resilience/metrics"
+	"github.com/go-resilience/resilience/otelx"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
 // config is what the flags set.
@@ -26,6 +28,7 @@ type config struct {
 	Rate     int           // requests per second sent to each client, 1 to 500
 	Listen   string        // address serving /metrics, /health and the dashboard while it runs; "": none
 	Interval time.Duration // time between two rows of the table; zero: 1s
+	Trace    bool          // print the protected client's spans that carry events (see spanPrinter)
 }
 
 func (c config) validate() error {
@@ -127,10 +130,28 @@ func run(ctx context.Context, cfg config, w io.Writer) (sum summary, err error) 
 	rec := &dashboard.Recorder{}
 	watch := &watcher{start: start, next: both{m, rec}}
 
+	// With -trace, every protected request gets a span of its own, and
+	// otelx puts the policies' decisions on it as span events before
+	// passing each event on to the watcher.
+	var obs resilience.Observer = watch
+	var tp *sdktrace.TracerProvider
+	if cfg.Trace {
+		sw := &syncWriter{w: w}
+		w = sw
+		tp = sdktrace.NewTracerProvider(sdktrace.WithSyncer(&spanPrinter{w: sw, start: start}))
+		defer func() { err = errors.Join(err, tp.Shutdown(context.Background())) }()
+		if obs, err = otelx.New(otelx.Config{Next: watch}); err != nil {
+			return sum, err
+		}
+	}
+
 	pol := policyFor(cfg.Duration)
-	prot, err := newProtected(pol, watch, up.URL)
+	prot, err := newProtected(pol, obs, up.URL)
 	if err != nil {
 		return sum, err
+	}
+	if tp != nil {
+		prot.tracer = tp.Tracer("quickstart")
 	}
 	unprot := newUnprotected()
 	clients := [2]*client{prot, unprot}
