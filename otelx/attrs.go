@@ -7,12 +7,8 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 
-	"github.com/go-resilience/resilience/adaptive"
-	"github.com/go-resilience/resilience/breaker"
-	"github.com/go-resilience/resilience/bulkhead"
 	"github.com/go-resilience/resilience/internal/admit"
-	"github.com/go-resilience/resilience/ratelimit"
-	"github.com/go-resilience/resilience/timeout"
+	"github.com/go-resilience/resilience/internal/refusal"
 )
 
 // The attributes of span events and metrics. error.type is the
@@ -53,48 +49,13 @@ const (
 	AttrLimit = attribute.Key("resilience.limit")
 )
 
-// A reason is why a call was refused.
-type reason uint8
+// The refusal reasons, shared with the metrics package through
+// internal/refusal.
+type reason = refusal.Reason
 
-const (
-	reasonBreakerOpen reason = iota
-	reasonProbeLimit
-	reasonBulkheadFull
-	reasonAbandonLimit
-	reasonOther
-	reasonAdaptiveLimit
-	reasonThrottled
-	reasonRateLimited
-	numReasons
-)
+const numReasons = refusal.Count
 
-var reasonNames = [numReasons]string{
-	reasonBreakerOpen:  "breaker_open",
-	reasonProbeLimit:   "probe_limit",
-	reasonBulkheadFull: "bulkhead_full",
-	reasonAbandonLimit: "abandon_limit",
-	reasonOther:        "other",
-
-	// adaptive and ratelimit
-	reasonAdaptiveLimit: "adaptive_limit",
-	reasonThrottled:     "throttled",
-	reasonRateLimited:   "rate_limited",
-}
-
-// reasonSentinels maps the policies' refusal errors to reasons, in the
-// order they are tried: the same mapping as the Prometheus collector's.
-var reasonSentinels = [...]struct {
-	err    error
-	reason reason
-}{
-	{breaker.ErrOpen, reasonBreakerOpen},
-	{breaker.ErrTooManyProbes, reasonProbeLimit},
-	{bulkhead.ErrFull, reasonBulkheadFull},
-	{timeout.ErrTooManyAbandoned, reasonAbandonLimit},
-	{adaptive.ErrLimited, reasonAdaptiveLimit},
-	{adaptive.ErrThrottled, reasonThrottled},
-	{ratelimit.ErrLimited, reasonRateLimited},
-}
+var reasonNames = refusal.Names
 
 // shedReasons are the error.type of a server's refusals, indexed by
 // admit.Reason: the values of the Prometheus collector's reason label of
@@ -106,14 +67,7 @@ var shedReasons = [...]string{
 	admit.Queue:     "queue",
 }
 
-func reasonOf(err error) reason {
-	for _, s := range reasonSentinels {
-		if errors.Is(err, s.err) {
-			return s.reason
-		}
-	}
-	return reasonOther
-}
+func reasonOf(err error) reason { return refusal.Of(err) }
 
 // errorType is the error.type of err: a refusal's reason, "timeout" for
 // any deadline, or err's Go type.
@@ -124,7 +78,7 @@ func errorType(err error) string {
 	case errors.Is(err, context.DeadlineExceeded):
 		return "timeout"
 	}
-	if r := reasonOf(err); r != reasonOther {
+	if r := reasonOf(err); r != refusal.Other {
 		return reasonNames[r]
 	}
 	return reflect.TypeOf(err).String()
