@@ -15,14 +15,9 @@ type serverDescs struct {
 	admitted, shed, wait *prometheus.Desc
 }
 
-// shedReasons are the values of the reason label of server_shed_total,
-// indexed by admit.Reason.
-var shedReasons = [...]string{
-	admit.Overload:  "overload",
-	admit.RateLimit: "rate_limit",
-	admit.Deadline:  "deadline",
-	admit.Queue:     "queue",
-}
+// shedReasons are the names of a server's refusal reasons, indexed by
+// admit.Reason.
+var shedReasons = admit.ReasonNames
 
 func newServerDescs(desc func(name, help string, extra ...string) *prometheus.Desc) serverDescs {
 	return serverDescs{

@@ -57,15 +57,9 @@ const numReasons = refusal.Count
 
 var reasonNames = refusal.Names
 
-// shedReasons are the error.type of a server's refusals, indexed by
-// admit.Reason: the values of the Prometheus collector's reason label of
-// server_shed_total.
-var shedReasons = [...]string{
-	admit.Overload:  "overload",
-	admit.RateLimit: "rate_limit",
-	admit.Deadline:  "deadline",
-	admit.Queue:     "queue",
-}
+// shedReasons are the names of a server's refusal reasons, indexed by
+// admit.Reason.
+var shedReasons = admit.ReasonNames
 
 func reasonOf(err error) reason { return refusal.Of(err) }
 

@@ -53,6 +53,15 @@ const (
 	Queue
 )
 
+// ReasonNames are the reasons' names, indexed by Reason: the reason label
+// of metrics' server_shed_total and the error.type of otelx's.
+var ReasonNames = [...]string{
+	Overload:  "overload",
+	RateLimit: "rate_limit",
+	Deadline:  "deadline",
+	Queue:     "queue",
+}
+
 // ReasonOf returns the reason of a refusal.
 func ReasonOf(err error) Reason {
 	switch {
