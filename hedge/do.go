@@ -73,7 +73,11 @@ func DoDrop[T any](ctx context.Context, h *Hedge, p resilience.Policy, fn func(c
 	return v, keep, err
 }
 
-// A call is one call through Do: the state its attempts share.
+// A call is one call through Do: the state its attempts share. A Hedge
+// keeps calls between calls (Hedge.calls), each with its timer, stopped:
+// a call goes back only when it sent no hedge and Stop reported that its
+// timer would not fire, so that nothing can still reach it; and it goes
+// back with every field but h and timer zeroed.
 type call[T any] struct {
 	h     *Hedge
 	ctx   context.Context // the caller's
@@ -81,9 +85,8 @@ type call[T any] struct {
 	fn    func(context.Context) (T, error)
 	drop  func(T)
 	delay time.Duration
-	timer *time.Timer // sends the next hedge
-	tm    *hedgeTimer // timer's holder, given back to h when the call ends with no hedge
-	fctx  firstCtx    // the first attempt's context
+	timer *time.Timer // sends the next hedge: made once, with c.hedge, and reset by each call
+	fctx  *firstCtx   // the first attempt's context, made for each call
 
 	mu        sync.Mutex
 	decided   bool // the call's result is chosen; later results are dropped
@@ -139,10 +142,24 @@ func run[T any](ctx context.Context, h *Hedge, p resilience.Policy, fn func(cont
 	}
 	h.budget.CallStart()
 	defer h.budget.CallEnd()
-	c := &call[T]{h: h, ctx: ctx, p: p, fn: fn, drop: drop, delay: h.Delay()}
-	c.fctx.parent = ctx
-	actx := &c.fctx
-	h.startTimer(c, c.delay)
+	c, _ := h.calls.Get().(*call[T]) // nil when there is none, or it is of another T
+	if c == nil {
+		c = &call[T]{h: h}
+	}
+	actx := &firstCtx{parent: ctx}
+	c.ctx, c.p, c.fn, c.drop, c.delay, c.fctx = ctx, p, fn, drop, h.Delay(), actx
+	if c.timer != nil {
+		// Stopped before it fired, in the call that put c back. What was
+		// written above is seen by c.hedge: Reset happens before the
+		// timer runs it.
+		c.timer.Reset(c.delay)
+	} else {
+		// With a short delay the timer may fire before AfterFunc returns:
+		// c.hedge takes c.mu before it reads c.timer.
+		c.mu.Lock()
+		c.timer = time.AfterFunc(c.delay, c.hedge)
+		c.mu.Unlock()
+	}
 	var start time.Time
 	if h.lat != nil {
 		start = time.Now()
@@ -172,8 +189,9 @@ func run[T any](ctx context.Context, h *Hedge, p resilience.Policy, fn func(cont
 	if c.sent == 0 { // no hedge was sent: the common case
 		c.decided = true
 		c.mu.Unlock()
-		if c.timer.Stop() { // it will not fire: the holder can serve another call
-			h.putTimer(c.tm)
+		if c.timer.Stop() { // it will not fire: nothing else can reach c now
+			*c = call[T]{h: h, timer: c.timer}
+			h.calls.Put(c)
 		}
 		return v, nil, actx, err
 	}
@@ -197,8 +215,6 @@ func run[T any](ctx context.Context, h *Hedge, p resilience.Policy, fn func(cont
 	}
 	return c.v, c.keep, actx, c.err
 }
-
-func (c *call[T]) setTimer(ht *hedgeTimer) { c.tm, c.timer = ht, ht.t }
 
 // attempt runs one attempt.
 func (c *call[T]) attempt(ctx context.Context) (T, error) {

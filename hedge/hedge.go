@@ -23,7 +23,7 @@ type Hedge struct {
 	budget    *retry.Budget
 	fatal     func(error) bool
 	obs       resilience.Observer
-	timers    sync.Pool // of *hedgeTimer, stopped
+	calls     sync.Pool // of *call[T] (usually of one T), their timers stopped
 }
 
 // New returns a Hedge configured by cfg, or an error naming the first field
