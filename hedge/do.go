@@ -25,12 +25,13 @@ import (
 // return promptly). Hedges run on goroutines of their own, started only
 // when a hedge is sent; a losing hedge's goroutine ends when its fn
 // returns, possibly just after Do. A call whose first attempt answers
-// within the delay costs one timer set and stopped (the Hedge keeps a
-// stopped timer between calls and resets it), the call's state, and no
-// goroutine. The first attempt's context is the package's own: it makes
-// its Done channel only when asked, and context.WithCancel, WithTimeout
-// and AfterFunc children of it register with it rather than starting a
-// goroutine each.
+// within the delay starts no goroutine, resets and stops one timer, and
+// makes one 24-byte allocation, its first attempt's context: the Hedge
+// keeps the state of such a call, with its stopped timer, for a later
+// call. The first attempt's context is the package's own, made for each
+// call and never reused: it makes its Done channel only when asked, and
+// context.WithCancel, WithTimeout and AfterFunc children of it register
+// with it rather than starting a goroutine each.
 //
 // A panic in fn on the caller's goroutine reaches the caller as it is,
 // after the other attempts are cancelled. A panic in a hedge before the

@@ -68,11 +68,18 @@
 // The first attempt runs on the caller's goroutine. A call uses one timer:
 // set when it starts, stopped when its result is chosen, re-armed for each
 // further hedge. When the first attempt answers within the delay, the call
-// costs the timer's set and stop, the call's state (one allocation) and no
-// goroutine, and nothing of it outlives the call: the Hedge keeps the
-// stopped timer for its next call, and the first attempt's context makes
-// its Done channel only when asked. A hedge runs on the goroutine the
-// timer starts when it fires. The caller waits for its own first attempt to
-// return (which a cancelled context makes prompt); it does not wait for
-// losing hedges, whose goroutines end when their fn returns.
+// starts no goroutine, resets and stops a timer, and makes one allocation
+// of 24 bytes (time.AfterFunc alone makes 112). The Hedge keeps the call's
+// state, with its stopped timer, for a later call; it may, because the
+// timer did not fire and no hedge was sent, so nothing else can reach
+// them. The one allocation is the first attempt's context, made for each
+// call because a caller may keep it past the call; it makes its Done
+// channel only when asked. A call whose timer fired, or whose attempt
+// panicked, leaves its state to the garbage collector. A hedge runs on the
+// goroutine the timer starts when it fires. The caller waits for its own
+// first attempt to return (which a cancelled context makes prompt); it does
+// not wait for losing hedges, whose goroutines end when their fn returns.
+//
+// The timers a Hedge keeps belong to the testing/synctest bubble they were
+// made in: a Hedge used in a bubble must be made in that bubble.
 package hedge

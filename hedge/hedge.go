@@ -14,7 +14,8 @@ import (
 // answer. Run calls through it with Do (or DoDrop). A Hedge is safe for
 // concurrent use; make one with New, the zero value is not usable. It
 // starts no goroutine of its own: a hedge runs on the goroutine of the
-// timer that sends it.
+// timer that sends it. It keeps stopped timers between calls, so a Hedge
+// used in a testing/synctest bubble must be made in that bubble.
 type Hedge struct {
 	name      string
 	fixed     time.Duration // Config.Delay; 0: the percentile
