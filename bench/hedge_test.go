@@ -16,7 +16,8 @@ import (
 // HedgeFirstAnswers (serial and Parallel): a call whose first attempt
 // answers at once, well before the hedge delay (1s): what having a hedge
 // costs on the common path. lib=timer is one time.AfterFunc set and
-// stopped, the floor the issue allows a hedge; lib=bare the call alone.
+// stopped, the most the issue allows a hedge to add to the call;
+// lib=bare the call alone.
 //
 // HedgeFires (serial): the first attempt waits for its context to end and
 // the hedge, sent after 10µs, answers at once: the cost of a hedge that
