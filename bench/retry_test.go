@@ -26,7 +26,9 @@ import (
 // RetryChain (serial): resilience.Do through Chain(retry, breaker,
 // bulkhead), the recommended order, against the same chain without the
 // retry (lib=resilience-noretry): what the retry layer adds to a
-// first-attempt success through the chain. The timeout is left out: its
+// first-attempt success through the chain. lib=resilience-counting is the
+// chain while retries are being asked for, when the budget counts every
+// call (two atomic adds). The timeout is left out: its
 // context.WithTimeout (~350 ns, 4 allocs) would drown the difference in
 // noise, and the retry does nothing with it.
 
@@ -113,8 +115,37 @@ func retryOnceLibs(tb testing.TB) []lib {
 func retryChainLibs(tb testing.TB) []lib {
 	with := resilience.Chain(newRetry(tb), newBreaker(tb), newBulkhead(tb))
 	without := resilience.Chain(newBreaker(tb), newBulkhead(tb))
+	// counting is the same chain while retries are being asked for: its
+	// budget has just granted one, so it counts every call (see
+	// retry.Budget) for the next 10s, longer than a run.
+	r := newRetry(tb)
+	r.Budget().TryAcquire()
+	r.Budget().Release()
+	counting := resilience.Chain(r, newBreaker(tb), newBulkhead(tb))
 	return []lib{
 		{name: "resilience", op: func(ctx context.Context) error { _, err := resilience.Do(ctx, with, workInt); return err }},
 		{name: "resilience-noretry", op: func(ctx context.Context) error { _, err := resilience.Do(ctx, without, workInt); return err }},
+		{name: "resilience-counting", op: func(ctx context.Context) error { _, err := resilience.Do(ctx, counting, workInt); return err }},
+	}
+}
+
+// TestRetryChainRowsCountAsTheySay pins what the two rows of RetryChain
+// with a retry measure: a fresh budget counts no call, and one that has
+// just granted a retry counts each.
+func TestRetryChainRowsCountAsTheySay(t *testing.T) {
+	for _, counting := range []bool{false, true} {
+		r := newRetry(t)
+		if counting {
+			r.Budget().TryAcquire()
+			r.Budget().Release()
+		}
+		var seen int
+		_, err := resilience.Do(context.Background(), resilience.Chain(r, newBreaker(t), newBulkhead(t)), func(ctx context.Context) (int, error) {
+			seen, _ = r.Budget().InFlight()
+			return workInt(ctx)
+		})
+		if err != nil || seen != map[bool]int{false: 0, true: 1}[counting] {
+			t.Errorf("counting %v: %d calls counted in flight, err %v", counting, seen, err)
+		}
 	}
 }

@@ -48,7 +48,7 @@ func TestEveryLibraryDoesWhatItsScenarioMeasures(t *testing.T) {
 			[]string{"resilience", "bare", "failsafe", "rubyist"}},
 		{"RetrySuccess", bg, retrySuccessLibs, []string{"resilience", "hand", "failsafe"}},
 		{"RetryOnce", bg, retryOnceLibs, []string{"resilience", "hand", "failsafe"}},
-		{"RetryChain", bg, retryChainLibs, []string{"resilience", "resilience-noretry"}},
+		{"RetryChain", bg, retryChainLibs, []string{"resilience", "resilience-noretry", "resilience-counting"}},
 	} {
 		t.Run(sc.name, func(t *testing.T) {
 			libs := sc.libs(t)

@@ -112,10 +112,20 @@ func newBreaker(s *settings, key string, inSet bool) *Breaker {
 }
 
 // Name returns Config.Name.
-func (b *Breaker) Name() string { return b.s.name }
+func (b *Breaker) Name() string {
+	if b.check() != nil {
+		return ""
+	}
+	return b.s.name
+}
 
 // Key returns the breaker's key in a Set, or "" outside one.
-func (b *Breaker) Key() string { return b.key }
+func (b *Breaker) Key() string {
+	if b.check() != nil {
+		return ""
+	}
+	return b.key
+}
 
 // Execute runs call, or refuses to with a *RejectedError (matching ErrOpen
 // or ErrTooManyProbes, and resilience.ErrRejected) without running it.
@@ -569,7 +579,15 @@ func (b *Breaker) reportLocked(ctx context.Context) {
 // duration has passed is HalfOpen; a half-open one that has timed out is
 // Open (State makes those moves, and reports them, as a call would). It is
 // safe for concurrent use, including from OnStateChange.
+//
+// A nil *Breaker or a zero Breaker (not made by New), which refuses every
+// call as a programming error, has no state: State returns Closed, Counts
+// zero counts, Period (Closed, zero time); Force*, Unforce, Trip, Follow
+// and the Watch methods do nothing (Trip and Follow return false).
 func (b *Breaker) State() State {
+	if b.check() != nil {
+		return Closed
+	}
 	r := b.rec.Load()
 	if r.state == Open || r.state == HalfOpen {
 		now := time.Now()
@@ -586,6 +604,9 @@ func (b *Breaker) State() State {
 // Counts returns a snapshot of the breaker's counters (see Counts). It is
 // safe for concurrent use, including from OnStateChange.
 func (b *Breaker) Counts() Counts {
+	if b.check() != nil {
+		return Counts{}
+	}
 	cb := b.rec.Load().inst.cb
 	cb.State() // let gobreaker drop calls that left its rolling window
 	c := cb.Counts()
@@ -609,6 +630,9 @@ func (b *Breaker) ForceOpen() { b.force(ForcedOpen) }
 func (b *Breaker) ForceClosed() { b.force(ForcedClosed) }
 
 func (b *Breaker) force(st State) {
+	if b.check() != nil {
+		return
+	}
 	b.mu.Lock()
 	cur := b.rec.Load()
 	if cur.state != st {
@@ -626,6 +650,9 @@ func (b *Breaker) force(st State) {
 // again, with its counts and its open-duration schedule started afresh.
 // It does nothing to a breaker that is not forced.
 func (b *Breaker) Unforce() {
+	if b.check() != nil {
+		return
+	}
 	fresh := newInstance(b, false)
 	b.mu.Lock()
 	if cur := b.rec.Load(); cur.state == ForcedOpen || cur.state == ForcedClosed {

@@ -3,6 +3,7 @@ package breaker_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -95,16 +96,23 @@ func TestConcurrentUseAcrossStates(t *testing.T) {
 	var fails atomic.Bool
 	ctx := context.Background()
 	var wg sync.WaitGroup
-	deadline := time.Now().Add(150 * time.Millisecond)
+	// The calls run for 150ms, and on until the breaker has gone round
+	// once (a loaded machine may need longer), but never past 5s.
+	var stop atomic.Bool
+	start := time.Now()
 	wg.Go(func() {
-		for time.Now().Before(deadline) {
+		for !stop.Load() {
 			time.Sleep(5 * time.Millisecond)
 			fails.Store(!fails.Load())
+			wentRound := slices.Contains(rec.Transitions(), "half-open>closed")
+			if since := time.Since(start); since > 5*time.Second || since > 150*time.Millisecond && wentRound {
+				stop.Store(true)
+			}
 		}
 	})
 	for range 8 {
 		wg.Go(func() {
-			for time.Now().Before(deadline) {
+			for !stop.Load() {
 				err := b.Execute(ctx, func(context.Context) error {
 					if fails.Load() {
 						return errBoom

@@ -36,11 +36,19 @@ type Change struct {
 // of your own); it may call the breaker's methods. Watch(nil) stops the
 // telling. A set has one watcher at a time: Watch replaces the previous
 // one. Safe for concurrent use.
-func (s *Set) Watch(f func(Change)) { s.s.setWatch(f) }
+func (s *Set) Watch(f func(Change)) {
+	if s.check() == nil {
+		s.s.setWatch(f)
+	}
+}
 
 // Watch is Set.Watch for a breaker on its own. For a breaker of a Set, it
 // is the set's watcher, and replaces it.
-func (b *Breaker) Watch(f func(Change)) { b.s.setWatch(f) }
+func (b *Breaker) Watch(f func(Change)) {
+	if b.check() == nil {
+		b.s.setWatch(f)
+	}
+}
 
 func (s *settings) setWatch(f func(Change)) {
 	if f == nil {
@@ -57,11 +65,19 @@ func (s *settings) setWatch(f func(Change)) {
 // call that succeeds pays nothing for it. f must be fast and must not
 // block. WatchFailures(nil) stops the telling; a set has one such watcher
 // at a time. Safe for concurrent use.
-func (s *Set) WatchFailures(f func(*Breaker)) { s.s.setFailWatch(f) }
+func (s *Set) WatchFailures(f func(*Breaker)) {
+	if s.check() == nil {
+		s.s.setFailWatch(f)
+	}
+}
 
 // WatchFailures is Set.WatchFailures for a breaker on its own. For a
 // breaker of a Set, it is the set's watcher, and replaces it.
-func (b *Breaker) WatchFailures(f func(*Breaker)) { b.s.setFailWatch(f) }
+func (b *Breaker) WatchFailures(f func(*Breaker)) {
+	if b.check() == nil {
+		b.s.setFailWatch(f)
+	}
+}
 
 func (s *settings) setFailWatch(f func(*Breaker)) {
 	if f == nil {
@@ -84,6 +100,9 @@ func (b *Breaker) failed() {
 // replica pooled. It does nothing, and returns false, to a breaker that
 // is not closed. Safe for concurrent use.
 func (b *Breaker) Trip() bool {
+	if b.check() != nil {
+		return false
+	}
 	inst := newInstance(b, true)
 	b.mu.Lock()
 	cur := b.rec.Load()
@@ -100,6 +119,9 @@ func (b *Breaker) Trip() bool {
 // Lookup returns the breaker the set keeps for key, if any, without
 // making one or counting as a use of the key. Safe for concurrent use.
 func (s *Set) Lookup(key string) (*Breaker, bool) {
+	if s.check() != nil {
+		return nil, false
+	}
 	b, ok := (*s.m.Load())[key]
 	return b, ok
 }
@@ -122,6 +144,9 @@ func (s *Set) Lookup(key string) (*Breaker, bool) {
 // (OnStateChange, Observer, watcher with Change.Followed set). Follow never
 // blocks on a call. Safe for concurrent use.
 func (b *Breaker) Follow(to State, until time.Time) bool {
+	if b.check() != nil {
+		return false
+	}
 	now := time.Now()
 	var inst *instance
 	switch to {
@@ -171,6 +196,9 @@ func (b *Breaker) Follow(to State, until time.Time) bool {
 // Change.Until), as they are now in memory: unlike State, it does not move
 // an open breaker whose time is up to HalfOpen. Safe for concurrent use.
 func (b *Breaker) Period() (State, time.Time) {
+	if b.check() != nil {
+		return Closed, time.Time{}
+	}
 	r := b.rec.Load()
 	return r.state, r.until
 }

@@ -100,7 +100,15 @@ func NewSet(cfg KeyedConfig) (*Set, error) {
 
 // Get returns the breaker for key, making it (closed) if the set has none.
 // See Set for what happens when the set is full. Safe for concurrent use.
+//
+// A nil *Set or a zero Set (not made by NewSet) keeps no breaker: Get
+// returns nil (whose Execute returns an error matching
+// resilience.ErrMisuse), Lookup nil and false, Len 0; Range calls nothing
+// and the Watch methods do nothing.
 func (s *Set) Get(key string) *Breaker {
+	if s.check() != nil {
+		return nil
+	}
 	if b, ok := (*s.m.Load())[key]; ok {
 		if t := s.tick.Load(); b.used.Load() != t {
 			b.used.Store(t)
@@ -116,8 +124,8 @@ func (s *Set) Get(key string) *Breaker {
 // A nil *Set or a zero Set (not made by NewSet) returns an error matching
 // resilience.ErrMisuse without running call, as does a nil ctx or call.
 func (s *Set) Execute(ctx context.Context, key string, call func(context.Context) error) error {
-	if s == nil || s.m.Load() == nil {
-		return errNilSet
+	if err := s.check(); err != nil {
+		return err
 	}
 	return s.Get(key).execute(ctx, nil, call)
 }
@@ -125,9 +133,20 @@ func (s *Set) Execute(ctx context.Context, key string, call func(context.Context
 // errNilSet is the error of a call through a nil or zero Set.
 var errNilSet = fmt.Errorf("breaker: nil or zero Set (make one with NewSet): %w", resilience.ErrNilPolicy)
 
+// check returns errNilSet for a nil or zero Set, or nil.
+func (s *Set) check() error {
+	if s == nil || s.m.Load() == nil {
+		return errNilSet
+	}
+	return nil
+}
+
 // Len returns how many breakers the set keeps (the overflow breaker is not
 // counted), after dropping those idle for IdleTimeout.
 func (s *Set) Len() int {
+	if s.check() != nil {
+		return 0
+	}
 	if s.idle > 0 {
 		s.mu.Lock()
 		s.sweepLocked(time.Now())
@@ -139,6 +158,9 @@ func (s *Set) Len() int {
 // Range calls f for each breaker the set keeps, in key order, until f
 // returns false. It works on a snapshot: f may call any method of the set.
 func (s *Set) Range(f func(key string, b *Breaker) bool) {
+	if s.check() != nil {
+		return
+	}
 	if s.idle > 0 {
 		s.mu.Lock()
 		s.sweepLocked(time.Now())

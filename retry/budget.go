@@ -65,10 +65,37 @@ var DefaultBudgetConfig = BudgetConfig{Ratio: 0.2, MinConcurrent: 3, MinPerSecon
 // The window is two anchors, (time, calls, retries) snapshots taken at most
 // every Window/2, so the counts span between Window/2 and Window.
 //
-// Counting a call (CallStart, CallEnd) is one atomic add each and takes no
-// lock and no clock; granting an extra attempt (TryAcquire) reads the clock
-// once and uses compare-and-swap loops, no lock. A Budget is safe for
-// concurrent use. Make one with NewBudget; the zero value is not usable.
+// # The calls a Retry counts
+//
+// CallStart and CallEnd count every call (a Hedge calls them). A Retry
+// counts its calls only while retries are being asked for, so that a
+// dependency that answers costs the Retry no write to the shared budget
+// (two atomic adds per call would be most of its cost):
+//
+//   - From the first extra attempt asked for (TryAcquire, by a Retry or a
+//     Hedge), the Retries count each call from its start to its end, as
+//     CallStart and CallEnd would.
+//   - A call that started while they did not count is counted from its
+//     first failure that asks for a retry until it ends.
+//   - When no extra attempt has been asked for over a Window, they stop
+//     counting (a Retry looks every 256 calls it counts). The next extra
+//     attempt asked for begins the window afresh, at that moment: the
+//     calls not counted are missing from the old window, and no extra
+//     attempt granted in the last Window is lost by it.
+//
+// Every call that fails and asks for a retry is therefore counted, and the
+// bound above holds over the calls counted, from the moment the window
+// began afresh: calls not counted never pay for an extra attempt. What it
+// costs: calls on their first attempt when counting resumes are not in
+// flight for the first rule, and a burst of failures after a quiet Window
+// starts from the floors (MinConcurrent, MinPerSecond × Window/2) until
+// the calls counted since pay for more.
+//
+// Counting a call is one atomic add at its start and one at its end, no
+// lock and no clock; granting an extra attempt (TryAcquire) reads the
+// clock once and uses compare-and-swap loops, no lock. A Budget is safe
+// for concurrent use. Make one with NewBudget; the zero value is not
+// usable.
 type Budget struct {
 	// calls packs the calls in flight (low 32 bits) and the calls started
 	// since the budget was made, modulo 2^32 (high 32 bits).
@@ -77,6 +104,11 @@ type Budget struct {
 	granted  atomic.Uint64 // extra attempts granted since made
 	refused  atomic.Uint64 // extra attempts refused since made
 	win      atomic.Pointer[anchors]
+
+	// How the calls of a Retry are counted (see Budget).
+	counting atomic.Bool  // Retries count their calls now
+	lastAsk  atomic.Int64 // when an extra attempt was last asked for, in Unix ns; 0: never
+	skips    atomic.Bool  // a Retry draws from the budget
 
 	ratio   float64
 	minConc int64
@@ -151,6 +183,26 @@ func (b *Budget) CallEnd() { b.calls.Add(^uint64(0)) }
 // Budget for the rules). A granted attempt must be given back with
 // Release when it has returned. It never blocks.
 func (b *Budget) TryAcquire() bool {
+	now := time.Now()
+	b.wake(now)
+	return b.grant(now)
+}
+
+// tryRetry is TryAcquire for a Retry's call that has failed: the call is
+// counted first if it was not when it started (*counted false), so that
+// it is counted from now until it ends.
+func (b *Budget) tryRetry(counted *bool) bool {
+	now := time.Now()
+	b.wake(now)
+	if !*counted {
+		b.calls.Add(1<<32 | 1)
+		*counted = true
+	}
+	return b.grant(now)
+}
+
+// grant applies the rules to an extra attempt asked for at now.
+func (b *Budget) grant(now time.Time) bool {
 	calls := b.calls.Load()
 	limit := max(b.minConc, int64(b.ratio*float64(uint32(calls))))
 	for {
@@ -163,7 +215,6 @@ func (b *Budget) TryAcquire() bool {
 			break
 		}
 	}
-	now := time.Now()
 	a := b.anchorsAt(now, uint32(calls>>32))
 	span := now.Sub(a.old.at)
 	scale := 1.0
@@ -182,6 +233,42 @@ func (b *Budget) TryAcquire() bool {
 			return true
 		}
 	}
+}
+
+// quietCheck is how often, in calls counted, a Retry's call reads the clock
+// to see whether the budget can stop counting.
+const quietCheck = 256
+
+// wake notes that an extra attempt is asked for at now, and makes the
+// Retries count their calls again if they had stopped. When a Retry draws
+// from the budget and none was asked for over the last Window, the window
+// begins afresh at now: the calls the Retries did not count are missing
+// from the old one, and no extra attempt it granted is still in it.
+func (b *Budget) wake(now time.Time) {
+	last := b.lastAsk.Swap(now.UnixNano())
+	if b.counting.Load() {
+		return
+	}
+	if b.skips.Load() && now.UnixNano()-last >= int64(b.window) {
+		a := anchor{at: now, calls: uint32(b.calls.Load() >> 32), granted: b.granted.Load()}
+		b.win.Store(&anchors{a, a})
+	}
+	b.counting.Store(true)
+}
+
+// start counts a call of a Retry when the budget is counting, and reports
+// whether it did. Every quietCheck-th call it counts, it stops the
+// counting when no extra attempt was asked for over the last Window. A
+// call start counted must end with CallEnd.
+func (b *Budget) start() bool {
+	if !b.counting.Load() {
+		return false
+	}
+	if n := b.calls.Add(1<<32 | 1); uint32(n>>32)%quietCheck == 0 &&
+		time.Now().UnixNano()-b.lastAsk.Load() >= int64(b.window) {
+		b.counting.Store(false)
+	}
+	return true
 }
 
 // Release gives back an extra attempt granted by TryAcquire, once it has
@@ -203,8 +290,8 @@ func (b *Budget) anchorsAt(now time.Time, started uint32) *anchors {
 	}
 }
 
-// InFlight returns the calls in flight and the extra attempts in flight
-// now.
+// InFlight returns the calls counted in flight (see "The calls a Retry
+// counts") and the extra attempts in flight now.
 func (b *Budget) InFlight() (calls, extra int) {
 	return int(uint32(b.calls.Load())), int(b.inFlight.Load())
 }

@@ -63,8 +63,10 @@
 // Every retry is drawn from a Budget (see its doc for the formulas): at
 // most a Ratio of the calls in flight (Envoy's retry budget) and of the
 // calls over a recent Window (Finagle's), with floors for callers with few
-// calls. A refused retry returns the last error at once and is reported
-// (EventRetryRefused). A Retry without Config.Budget has a budget of its
+// calls. While no retry is asked for, a Retry's calls are not counted, so
+// a call that succeeds at once writes nothing shared; the budget counts
+// them again from the next retry asked for (see Budget). A refused retry
+// returns the last error at once and is reported (EventRetryRefused). A Retry without Config.Budget has a budget of its
 // own with DefaultBudgetConfig; share one Budget among the policies that
 // call the same dependency.
 //

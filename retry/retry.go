@@ -72,6 +72,7 @@ func New(cfg Config) (*Retry, error) {
 	if r.budget == nil {
 		r.budget, _ = NewBudget(DefaultBudgetConfig)
 	}
+	r.budget.skips.Store(true)
 	return r, nil
 }
 
@@ -158,22 +159,49 @@ func (w *wrapped) Check() error { return w.r.check() }
 // on every call through resilience.Do.
 func (w *wrapped) Enter(ctx context.Context) (context.Context, step.Ticket, error) {
 	r := w.r
-	r.budget.CallStart()
+	counted := r.budget.start()
 	if r.maxDuration == 0 {
 		if _, ok := ctx.Deadline(); !ok {
+			if counted {
+				return ctx, step.Ticket{N: countedUntimed}, nil
+			}
 			return ctx, step.Ticket{}, nil
 		}
 	}
-	return r.enterTimed(ctx)
+	return r.enterTimed(ctx, counted)
 }
 
 func (w *wrapped) Again(ctx, _ context.Context, t step.Ticket, err error) (step.Ticket, bool) {
-	again := w.r.again(ctx, &t, err)
-	return t, again
+	if t.P != nil {
+		again := w.r.again(ctx, &t, err)
+		return t, again
+	}
+	// The first failure: again makes the call's state, which may count the
+	// call in the budget. When the Observer panics in again, Exit gets the
+	// Ticket given here, which does not know of the state: give back the
+	// count the state holds that this Ticket does not.
+	next, ok := t, false
+	defer func() {
+		if !ok {
+			w.r.dropCount(t, next)
+		}
+	}()
+	again := w.r.again(ctx, &next, err)
+	ok = true
+	return next, again
+}
+
+// dropCount gives back the budget count of next's state when the Ticket t
+// it was made from does not hold one.
+func (r *Retry) dropCount(t, next step.Ticket) {
+	c, _ := next.P.(*call)
+	if counted, _ := unticket(t.N); c != nil && c.counted && !counted {
+		c.counted = false
+		r.budget.CallEnd()
+	}
 }
 
 func (w *wrapped) Exit(_, _ context.Context, t step.Ticket, err error, panicked bool) error {
-	w.r.budget.CallEnd()
 	if t.P == nil && t.N == 0 {
 		return err
 	}
@@ -214,8 +242,10 @@ func run(ctx context.Context, next resilience.Policy, call func(context.Context)
 
 // A call is the state of a call that has failed at least once (or runs
 // under MaxDuration); a Ticket's P points to it. A call that succeeds at
-// once has none.
+// once has none: its Ticket's N says whether the budget counted it and
+// when it began (see ticket).
 type call struct {
+	counted  bool               // the budget counts it: CallEnd when it ends
 	start    time.Time          // when the call began; zero: not timed
 	deadline time.Time          // MaxDuration's, or zero
 	cancel   context.CancelFunc // of MaxDuration's context, or nil
@@ -225,28 +255,59 @@ type call struct {
 	err      error              // what to return instead of the last error (the caller's, when it gave up during a delay)
 }
 
-// enter begins a call: it counts it in the budget, and times it when the
-// caller has a deadline or MaxDuration is set. The Ticket's N is the start
-// in Unix nanoseconds, or zero; its P is a *call when MaxDuration is set.
+// enter begins a call: the budget counts it when it is counting (see
+// Budget), and the call is timed when the caller has a deadline or
+// MaxDuration is set. Its Ticket's P is a *call when MaxDuration is set;
+// otherwise its N is as ticket says.
 func (r *Retry) enter(ctx context.Context) (context.Context, step.Ticket, error) {
-	r.budget.CallStart()
+	counted := r.budget.start()
 	if r.maxDuration == 0 {
 		if _, ok := ctx.Deadline(); !ok {
-			return ctx, step.Ticket{}, nil
+			return ctx, ticket(counted, 0), nil
 		}
 	}
-	return r.enterTimed(ctx)
+	return r.enterTimed(ctx, counted)
 }
 
 // enterTimed is enter for a call that is timed.
-func (r *Retry) enterTimed(ctx context.Context) (context.Context, step.Ticket, error) {
+func (r *Retry) enterTimed(ctx context.Context, counted bool) (context.Context, step.Ticket, error) {
 	if r.maxDuration > 0 {
 		now := time.Now()
-		c := &call{start: now, began: now, deadline: now.Add(r.maxDuration)}
+		c := &call{counted: counted, start: now, began: now, deadline: now.Add(r.maxDuration)}
 		ctx, c.cancel = context.WithDeadline(ctx, c.deadline)
 		return ctx, step.Ticket{P: c}, nil
 	}
-	return ctx, step.Ticket{N: time.Now().UnixNano()}, nil
+	return ctx, ticket(counted, time.Now().UnixNano()), nil
+}
+
+// countedUntimed is the Ticket N of a call the budget counted and that is
+// not timed.
+const countedUntimed = -1
+
+// ticket returns the Ticket of a call without state: its N is 0 when the
+// call is neither counted nor timed, countedUntimed, the start in Unix
+// nanoseconds when it is timed, or the start negated when it is timed and
+// counted. Unix nanoseconds are positive: the encodings do not overlap.
+func ticket(counted bool, start int64) step.Ticket {
+	switch {
+	case start == 0 && counted:
+		return step.Ticket{N: countedUntimed}
+	case counted:
+		return step.Ticket{N: -start}
+	}
+	return step.Ticket{N: start}
+}
+
+// unticket decodes the N of a call without state (see ticket); start is
+// 0 when the call is not timed.
+func unticket(n int64) (counted bool, start int64) {
+	switch {
+	case n == countedUntimed:
+		return true, 0
+	case n < 0:
+		return true, -n
+	}
+	return false, n
 }
 
 // state returns t's call, making it on the first failure.
@@ -255,8 +316,10 @@ func (r *Retry) state(t *step.Ticket) *call {
 		return c
 	}
 	c := &call{}
-	if t.N != 0 {
-		c.start = time.Unix(0, t.N)
+	counted, start := unticket(t.N)
+	c.counted = counted
+	if start != 0 {
+		c.start = time.Unix(0, start)
 		c.began = c.start
 	}
 	t.P = c
@@ -266,21 +329,28 @@ func (r *Retry) state(t *step.Ticket) *call {
 // exit ends a call: it gives back what the call holds in the budget and
 // returns its error.
 func (r *Retry) exit(t step.Ticket, err error, panicked bool) error {
-	r.budget.CallEnd()
 	if t.P == nil && t.N == 0 {
 		return err
 	}
 	return r.exitSlow(t, err, panicked)
 }
 
-// exitSlow is exit for a call that failed once, or is timed.
+// exitSlow is exit for a call that failed once, is timed or was counted.
 func (r *Retry) exitSlow(t step.Ticket, err error, panicked bool) error {
 	c, _ := t.P.(*call)
 	if c == nil {
-		if t.N != 0 && !panicked {
-			r.sample(time.Since(time.Unix(0, t.N)))
+		counted, start := unticket(t.N)
+		if counted {
+			r.budget.CallEnd()
+		}
+		if start != 0 && !panicked {
+			r.sample(time.Since(time.Unix(0, start)))
 		}
 		return err
+	}
+	if c.counted {
+		c.counted = false
+		r.budget.CallEnd()
 	}
 	if c.holding {
 		c.holding = false
@@ -373,7 +443,7 @@ func (r *Retry) again(ctx context.Context, t *step.Ticket, err error) bool {
 			return false
 		}
 	}
-	if !r.budget.TryAcquire() {
+	if !r.budget.tryRetry(&c.counted) {
 		r.observe(ctx, resilience.EventRetryRefused, c.attempts+1, 0, err)
 		return false
 	}

@@ -126,7 +126,7 @@ func TestHTTPRetryAfterHoldsTheBreakerOpenUpToItsCap(t *testing.T) {
 }
 
 func TestHTTPResetMidBodyFailsTheReadNotTheBreaker(t *testing.T) {
-	r := newHTTPRig(t, httpSetup{fault: fault.Reset(64)})
+	r := newHTTPRig(t, httpSetup{fault: fault.Reset(64), timeout: 5 * time.Second})
 	l := load{callers: 300, perCaller: 3}
 	var tl tally
 	drive(t, &tl, l, nil, r.call)

@@ -1,6 +1,7 @@
 package chaos
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -76,6 +77,10 @@ type httpSetup struct {
 	fault         fault.Fault
 	http2         bool
 	maxRetryAfter time.Duration
+	// timeout is the transport's Timeout; zero: testTimeout. A test of
+	// something other than timeouts sets a long one, so that a loaded
+	// machine cannot turn slow answers into failures that open the breaker.
+	timeout time.Duration
 	// fallbackOn says which errors the fallback answers (a 200 marked
 	// X-Fallback); nil: the library's refusals only.
 	fallbackOn func(error) bool
@@ -117,7 +122,7 @@ func newHTTPRig(t *testing.T, s httpSetup) *httpRig {
 		Name:          "chaos",
 		Breaker:       breaker.KeyedConfig{Config: chainBreaker()},
 		Bulkhead:      chainBulkhead(),
-		Timeout:       testTimeout,
+		Timeout:       cmp.Or(s.timeout, testTimeout),
 		MaxRetryAfter: s.maxRetryAfter,
 		Observer:      &r.ev,
 		Fallback: func(req *http.Request, err error) (*http.Response, error) {
