@@ -78,7 +78,8 @@ type Config struct {
 	// the retries of any retry.Retry sharing it: each hedge is an extra
 	// attempt that must be granted by Budget.TryAcquire, and a call whose
 	// hedge is refused runs on with the attempts it has. Hedge counts its
-	// calls in it (CallStart, CallEnd). Nil: a budget of the Hedge's own
+	// calls in it with a retry.Count (Budget.Begin): only while extra
+	// attempts are being asked for. Nil: a budget of the Hedge's own
 	// with retry.DefaultBudgetConfig (hedges add at most 20% to the load).
 	Budget *retry.Budget
 

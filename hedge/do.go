@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/go-resilience/resilience"
+	"github.com/go-resilience/resilience/retry"
 )
 
 // Do runs fn under p (each attempt through resilience.Do(ctx, p, fn), or fn
@@ -86,6 +87,7 @@ type call[T any] struct {
 	fn    func(context.Context) (T, error)
 	drop  func(T)
 	delay time.Duration
+	count retry.Count // the call's place in the budget; c.hedge uses it with mu held, until decided
 	timer *time.Timer // sends the next hedge: made once, with c.hedge, and reset by each call
 	fctx  *firstCtx   // the first attempt's context, made for each call
 
@@ -141,14 +143,13 @@ func run[T any](ctx context.Context, h *Hedge, p resilience.Policy, fn func(cont
 		var zero T
 		return zero, nothing, nil, err
 	}
-	h.budget.CallStart()
-	defer h.budget.CallEnd()
 	c, _ := h.calls.Get().(*call[T]) // nil when there is none, or it is of another T
 	if c == nil {
 		c = &call[T]{h: h}
 	}
 	actx := &firstCtx{parent: ctx}
 	c.ctx, c.p, c.fn, c.drop, c.delay, c.fctx = ctx, p, fn, drop, h.Delay(), actx
+	c.count = h.budget.Begin()
 	if c.timer != nil {
 		// Stopped before it fired, in the call that put c back. What was
 		// written above is seen by c.hedge: Reset happens before the
@@ -172,6 +173,7 @@ func run[T any](ctx context.Context, h *Hedge, p resilience.Policy, fn func(cont
 			c.decided = true
 			cs := c.cancels // no hedge is sent once decided: cs stays as it is
 			c.mu.Unlock()
+			c.count.End() // decided: c.hedge no longer touches it
 			c.timer.Stop()
 			c.fctx.release()
 			for _, f := range cs {
@@ -190,7 +192,10 @@ func run[T any](ctx context.Context, h *Hedge, p resilience.Policy, fn func(cont
 	if c.sent == 0 { // no hedge was sent: the common case
 		c.decided = true
 		c.mu.Unlock()
-		if c.timer.Stop() { // it will not fire: nothing else can reach c now
+		c.count.End() // decided: c.hedge no longer touches it
+		// When Stop reports the timer will not fire, nothing else can
+		// reach c now: it can serve another call.
+		if c.timer.Stop() {
 			*c = call[T]{h: h, timer: c.timer}
 			h.calls.Put(c)
 		}
@@ -211,6 +216,7 @@ func run[T any](ctx context.Context, h *Hedge, p resilience.Policy, fn func(cont
 		c.mu.Unlock()
 		<-c.wake
 	}
+	c.count.End() // decided: c.hedge no longer touches it
 	if c.panicked != nil {
 		panic(c.panicked)
 	}
@@ -268,7 +274,7 @@ func (c *call[T]) hedge() {
 		return
 	}
 	n := c.sent + 2 // the attempt's number
-	if !c.h.budget.TryAcquire() {
+	if !c.count.TryAcquire() {
 		c.mu.Unlock()
 		c.h.observe(c.ctx, resilience.EventHedgeRefused, n, c.delay, nil)
 		return

@@ -65,25 +65,28 @@ var DefaultBudgetConfig = BudgetConfig{Ratio: 0.2, MinConcurrent: 3, MinPerSecon
 // The window is two anchors, (time, calls, retries) snapshots taken at most
 // every Window/2, so the counts span between Window/2 and Window.
 //
-// # The calls a Retry counts
+// # The calls a Retry or a Hedge counts
 //
-// CallStart and CallEnd count every call (a Hedge calls them). A Retry
-// counts its calls only while retries are being asked for, so that a
-// dependency that answers costs the Retry no write to the shared budget
-// (two atomic adds per call would be most of its cost):
+// CallStart and CallEnd count every call. A Retry and a Hedge count their
+// calls with a Count instead (Begin), which counts a call only while extra
+// attempts are being asked for, so that a dependency that answers costs
+// them no write to the shared budget (two atomic adds per call would be
+// most of their cost, and on many cores the counter's cache line would
+// move between them at every call):
 //
-//   - From the first extra attempt asked for (TryAcquire, by a Retry or a
-//     Hedge), the Retries count each call from its start to its end, as
-//     CallStart and CallEnd would.
-//   - A call that started while they did not count is counted from its
-//     first failure that asks for a retry until it ends.
+//   - From the first extra attempt asked for (TryAcquire, by any policy),
+//     every Count counts its call from its start to its end, as CallStart
+//     and CallEnd would.
+//   - A call that started while they did not count is counted from the
+//     moment it asks for an extra attempt (Count.TryAcquire: a retry after
+//     a failure, a hedge after the delay) until it ends.
 //   - When no extra attempt has been asked for over a Window, they stop
-//     counting (a Retry looks every 256 calls it counts). The next extra
+//     counting (a Count looks every 256 calls it counts). The next extra
 //     attempt asked for begins the window afresh, at that moment: the
 //     calls not counted are missing from the old window, and no extra
 //     attempt granted in the last Window is lost by it.
 //
-// Every call that fails and asks for a retry is therefore counted, and the
+// Every call that asks for an extra attempt is therefore counted, and the
 // bound above holds over the calls counted, from the moment the window
 // began afresh: calls not counted never pay for an extra attempt. What it
 // costs: calls on their first attempt when counting resumes are not in
@@ -108,7 +111,7 @@ type Budget struct {
 	// How the calls of a Retry are counted (see Budget).
 	counting atomic.Bool  // Retries count their calls now
 	lastAsk  atomic.Int64 // when an extra attempt was last asked for, in Unix ns; 0: never
-	skips    atomic.Bool  // a Retry draws from the budget
+	skips    atomic.Bool  // Counts (a Retry, a Hedge) draw from the budget
 
 	ratio   float64
 	minConc int64
@@ -170,13 +173,49 @@ func (cfg *BudgetConfig) fill() {
 }
 
 // CallStart counts a call starting: a first attempt, not an extra one.
-// Each CallStart must be followed by one CallEnd. A Retry calls both
-// itself; call them for calls that are not made through a Retry but whose
-// extra attempts (hedges) draw from this budget.
+// Each CallStart must be followed by one CallEnd. Retry and Hedge count
+// their calls with a Count instead (see Begin); call CallStart and CallEnd
+// for calls of your own whose extra attempts draw from this budget, or use
+// a Count for them too.
 func (b *Budget) CallStart() { b.calls.Add(1<<32 | 1) }
 
 // CallEnd counts the end of a call counted by CallStart.
 func (b *Budget) CallEnd() { b.calls.Add(^uint64(0)) }
+
+// A Count is one call's place in a Budget, for a policy that asks the
+// budget for extra attempts of its calls: a Retry holds one for each
+// call, and so does a Hedge. Unlike CallStart and CallEnd, a Count counts
+// its call only while the budget is counting (see "The calls a Retry or a
+// Hedge counts"): when no extra attempt has been asked for lately, Begin
+// and End write nothing shared. A Count belongs to one call; its methods
+// are not safe for concurrent use.
+type Count struct {
+	b       *Budget
+	counted bool
+}
+
+// Begin returns the Count of a call that starts now. End it with End.
+func (b *Budget) Begin() Count {
+	if !b.skips.Load() {
+		b.skips.Store(true)
+	}
+	return Count{b, b.start()}
+}
+
+// TryAcquire asks for an extra attempt of c's call, as Budget.TryAcquire
+// does; the call is counted first, from now until End, if it was not. A
+// granted attempt must be given back with Budget.Release.
+func (c *Count) TryAcquire() bool { return c.b.tryRetry(&c.counted) }
+
+// End ends c's call in the budget's counts: call it once, when the call is
+// over (its extra attempts may still be returning; they give back their
+// grants with Release).
+func (c *Count) End() {
+	if c.counted {
+		c.counted = false
+		c.b.CallEnd()
+	}
+}
 
 // TryAcquire grants one extra attempt (a retry or a hedge) and reports
 // true, or refuses it and reports false when the budget is spent (see
@@ -188,9 +227,9 @@ func (b *Budget) TryAcquire() bool {
 	return b.grant(now)
 }
 
-// tryRetry is TryAcquire for a Retry's call that has failed: the call is
-// counted first if it was not when it started (*counted false), so that
-// it is counted from now until it ends.
+// tryRetry is TryAcquire for a Count's call: the call is counted first if
+// it was not when it started (*counted false), so that it is counted from
+// now until it ends.
 func (b *Budget) tryRetry(counted *bool) bool {
 	now := time.Now()
 	b.wake(now)
@@ -235,15 +274,15 @@ func (b *Budget) grant(now time.Time) bool {
 	}
 }
 
-// quietCheck is how often, in calls counted, a Retry's call reads the clock
-// to see whether the budget can stop counting.
+// quietCheck is how often, in calls counted, a Count reads the clock to
+// see whether the budget can stop counting.
 const quietCheck = 256
 
 // wake notes that an extra attempt is asked for at now, and makes the
-// Retries count their calls again if they had stopped. When a Retry draws
+// Counts count their calls again if they had stopped. When Counts draw
 // from the budget and none was asked for over the last Window, the window
-// begins afresh at now: the calls the Retries did not count are missing
-// from the old one, and no extra attempt it granted is still in it.
+// begins afresh at now: the calls they did not count are missing from the
+// old one, and no extra attempt it granted is still in it.
 func (b *Budget) wake(now time.Time) {
 	last := b.lastAsk.Swap(now.UnixNano())
 	if b.counting.Load() {
@@ -256,7 +295,7 @@ func (b *Budget) wake(now time.Time) {
 	b.counting.Store(true)
 }
 
-// start counts a call of a Retry when the budget is counting, and reports
+// start counts a call of a Count when the budget is counting, and reports
 // whether it did. Every quietCheck-th call it counts, it stops the
 // counting when no extra attempt was asked for over the last Window. A
 // call start counted must end with CallEnd.
