@@ -45,7 +45,10 @@
 // dependency should share): when the dependency is slow for everyone, a
 // hedge would only double its load, and the budget (20% of the calls by
 // default) refuses it. A refused hedge is not sent; the call runs on with
-// the attempts it has, and EventHedgeRefused is reported.
+// the attempts it has, and EventHedgeRefused is reported. The Hedge counts
+// its calls in the budget with a retry.Count: only while extra attempts
+// are being asked for (a call is counted from the moment it asks for a
+// hedge), so a call that answers in time writes nothing shared.
 //
 // # Which answer the caller gets
 //
