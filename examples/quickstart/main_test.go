@@ -73,7 +73,9 @@ func TestQuickstartShowsTheProtectedClientStayingUp(t *testing.T) {
 		hung := int((to - from).Seconds() * rate)
 		assert.Greater(t, unprot.PeakGoroutines[down], unprot.PeakGoroutines[healthy]+hung/2,
 			"each hung request holds at least one goroutine")
-		assert.GreaterOrEqual(t, unprot.PeakGoroutines[recovering], unprot.PeakGoroutines[down],
+		// (Not compared with the down phase's peak: a connection being
+		// dialled there adds a goroutine or two for a moment.)
+		assert.Greater(t, unprot.PeakGoroutines[recovering], unprot.PeakGoroutines[healthy]+hung/2,
 			"hung requests stay hung after the upstream recovers")
 		assert.Greater(t, unprot.Peak(), 2*prot.Peak())
 		assert.Greater(t, unprot.Cut, hung/2, "the hung requests were still waiting at the end")
@@ -82,19 +84,23 @@ func TestQuickstartShowsTheProtectedClientStayingUp(t *testing.T) {
 	})
 
 	t.Run("with retries, the protected client gets at least as many real successes", func(t *testing.T) {
-		// Counted by the phase each request started in, as losses
-		// (started - ok), so that a client whose ticker started one more
-		// request in a phase is not favoured.
-		loss := func(c clientSummary, ph phase) int { return c.StartedIn[ph] - c.OKIn[ph] }
+		// Counted by the phase each request started in, as losses (the
+		// requests that ended without a real success: failed or refused,
+		// fallbacks included), so that a client whose ticker started one
+		// more request in a phase is not favoured, nor one that had a
+		// request still in flight when the run ended.
+		loss := func(c clientSummary, ph phase) int { return c.FailedIn[ph] + c.RefusedIn[ph] }
 		for _, ph := range []phase{healthy, degraded} {
 			assert.LessOrEqual(t, loss(prot, ph), loss(unprot, ph), "%s: protected ok %d of %d, unprotected ok %d of %d",
 				ph, prot.OKIn[ph], prot.StartedIn[ph], unprot.OKIn[ph], unprot.StartedIn[ph])
 		}
 		// Once the upstream recovers, the breaker lets calls through again
 		// within one open and one half-open period (a probe may be hanging
-		// at that moment); requests in that gap are refused.
+		// at that moment); requests in that gap are refused: at 50/s, 3 in
+		// 50ms at most, and one more when a loaded machine delivers a late
+		// tick of the client's ticker next to an on-time one.
 		pol := policyFor(cfg.Duration)
-		lag := int(math.Ceil(pol.noticeLag().Seconds() * rate))
+		lag := int(math.Ceil(pol.noticeLag().Seconds()*rate)) + 1
 		assert.LessOrEqual(t, loss(prot, recovering), loss(unprot, recovering)+lag, "recovering: protected ok %d of %d, unprotected ok %d of %d",
 			prot.OKIn[recovering], prot.StartedIn[recovering], unprot.OKIn[recovering], unprot.StartedIn[recovering])
 		// Over the three phases together, with no allowance: the
@@ -106,7 +112,7 @@ func TestQuickstartShowsTheProtectedClientStayingUp(t *testing.T) {
 			lossUnprot += loss(unprot, ph)
 		}
 		assert.Less(t, lossProt, lossUnprot, "healthy, degraded and recovering together")
-		t.Logf("requests lost (started - ok) by phase, protected vs unprotected: healthy %d vs %d, degraded %d vs %d, recovering %d vs %d (allowance %d)",
+		t.Logf("requests lost (failed or refused) by phase, protected vs unprotected: healthy %d vs %d, degraded %d vs %d, recovering %d vs %d (allowance %d)",
 			loss(prot, healthy), loss(unprot, healthy), loss(prot, degraded), loss(unprot, degraded), loss(prot, recovering), loss(unprot, recovering), lag)
 	})
 
