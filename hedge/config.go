@@ -126,6 +126,8 @@ func (cfg *Config) validate() error {
 		return bad("Window", fmt.Sprintf("in [0, %d]", maxWindow), cfg.Window)
 	case cfg.MaxHedges < 0 || cfg.MaxHedges > maxMaxHedges:
 		return bad("MaxHedges", fmt.Sprintf("in [0, %d] (0: 1)", maxMaxHedges), cfg.MaxHedges)
+	case cfg.Budget != nil && cfg.Budget.Config().Window == 0:
+		return errors.New("hedge: Config.Budget must be made by retry.NewBudget, got a zero Budget")
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/go-resilience/resilience/hedge"
+	"github.com/go-resilience/resilience/retry"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -30,6 +31,7 @@ func TestNewRejectsBadFieldsByName(t *testing.T) {
 		{"huge window", hedge.Config{Window: 1 << 20}, "Config.Window"},
 		{"negative MaxHedges", hedge.Config{MaxHedges: -1}, "Config.MaxHedges"},
 		{"huge MaxHedges", hedge.Config{MaxHedges: 1000}, "Config.MaxHedges"},
+		{"zero Budget", hedge.Config{Budget: &retry.Budget{}}, "Config.Budget"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h, err := hedge.New(tc.cfg)

@@ -98,7 +98,8 @@ var DefaultBudgetConfig = BudgetConfig{Ratio: 0.2, MinConcurrent: 3, MinPerSecon
 // lock and no clock; granting an extra attempt (TryAcquire) reads the
 // clock once and uses compare-and-swap loops, no lock. A Budget is safe
 // for concurrent use. Make one with NewBudget; the zero value is not
-// usable.
+// usable: it refuses every extra attempt, and New refuses it in
+// Config.Budget.
 type Budget struct {
 	// calls packs the calls in flight (low 32 bits) and the calls started
 	// since the budget was made, modulo 2^32 (high 32 bits).
@@ -205,7 +206,12 @@ func (b *Budget) Begin() Count {
 // TryAcquire asks for an extra attempt of c's call, as Budget.TryAcquire
 // does; the call is counted first, from now until End, if it was not. A
 // granted attempt must be given back with Budget.Release.
-func (c *Count) TryAcquire() bool { return c.b.tryRetry(&c.counted) }
+func (c *Count) TryAcquire() bool {
+	if c.b == nil { // a zero Count
+		return false
+	}
+	return c.b.tryRetry(&c.counted)
+}
 
 // End ends c's call in the budget's counts: call it once, when the call is
 // over (its extra attempts may still be returning; they give back their
@@ -242,6 +248,10 @@ func (b *Budget) tryRetry(counted *bool) bool {
 
 // grant applies the rules to an extra attempt asked for at now.
 func (b *Budget) grant(now time.Time) bool {
+	if b.window == 0 { // a zero Budget, not made by NewBudget
+		b.refused.Add(1)
+		return false
+	}
 	calls := b.calls.Load()
 	limit := max(b.minConc, int64(b.ratio*float64(uint32(calls))))
 	for {
@@ -342,3 +352,11 @@ func (b *Budget) Granted() uint64 { return b.granted.Load() }
 // Refused returns how many extra attempts the budget has refused since it
 // was made.
 func (b *Budget) Refused() uint64 { return b.refused.Load() }
+
+// Config returns the configuration the budget was made with, its zero
+// fields filled in; the zero BudgetConfig for a zero Budget (not made by
+// NewBudget), which refuses every extra attempt and which retry.New and
+// hedge.New refuse.
+func (b *Budget) Config() BudgetConfig {
+	return BudgetConfig{Ratio: b.ratio, MinConcurrent: int(b.minConc), MinPerSecond: b.perSec, Window: b.window}
+}

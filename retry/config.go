@@ -132,6 +132,8 @@ func (cfg *Config) validate() error {
 		return fmt.Errorf("retry: Config.Multiplier must be a finite number >= 1 (0: %v), got %v", DefaultMultiplier, cfg.Multiplier)
 	case cfg.MaxDuration < 0:
 		return fmt.Errorf("retry: Config.MaxDuration must be >= 0, got %v", cfg.MaxDuration)
+	case cfg.Budget != nil && cfg.Budget.Config().Window == 0:
+		return errors.New("retry: Config.Budget must be made by NewBudget, got a zero Budget")
 	}
 	return nil
 }

@@ -26,6 +26,7 @@ func TestNewRejectsEachBadFieldByName(t *testing.T) {
 		{"Multiplier below 1", retry.Config{Multiplier: 0.5}, "Config.Multiplier"},
 		{"negative Multiplier", retry.Config{Multiplier: -2}, "Config.Multiplier"},
 		{"negative MaxDuration", retry.Config{MaxDuration: -1}, "Config.MaxDuration"},
+		{"zero Budget", retry.Config{Budget: &retry.Budget{}}, "Config.Budget"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

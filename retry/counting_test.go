@@ -128,3 +128,25 @@ func TestRetryHammerGivesBackEveryCount(t *testing.T) {
 	assert.Zero(t, extra)
 	assert.NotZero(t, b.Granted())
 }
+
+// The zero values answer without panicking: a zero Budget refuses every
+// extra attempt (and New refuses it in a Config), a zero Count asks for
+// none; a Budget's Config is what it was made with, defaults filled in.
+func TestZeroBudgetAndCountRefuseAndConfigRoundTrips(t *testing.T) {
+	var zero retry.Budget
+	assert.False(t, zero.TryAcquire())
+	assert.Equal(t, uint64(1), zero.Refused())
+	assert.Equal(t, retry.BudgetConfig{}, zero.Config())
+	c := zero.Begin()
+	assert.False(t, c.TryAcquire())
+	c.End()
+	var none retry.Count
+	assert.False(t, none.TryAcquire())
+	none.End()
+
+	b, err := retry.NewBudget(retry.BudgetConfig{Ratio: 0.5})
+	require.NoError(t, err)
+	want := retry.DefaultBudgetConfig
+	want.Ratio = 0.5
+	assert.Equal(t, want, b.Config())
+}
