@@ -150,3 +150,36 @@ func TestZeroBudgetAndCountRefuseAndConfigRoundTrips(t *testing.T) {
 	want.Ratio = 0.5
 	assert.Equal(t, want, b.Config())
 }
+
+// First attempts are timed (for the estimate of how long an attempt takes)
+// only while retries are being asked for: a call with a deadline that
+// succeeds at once reads no clock in a quiet spell.
+func TestFirstAttemptsAreTimedOnlyWhileRetriesAreAsked(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r, err := retry.New(retry.Config{BaseDelay: -1, Budget: roomy(t)})
+		require.NoError(t, err)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+		defer cancel()
+		sleep := func(d time.Duration) func(context.Context) error {
+			return func(context.Context) error {
+				time.Sleep(d)
+				return nil
+			}
+		}
+		require.NoError(t, r.Execute(ctx, sleep(100*time.Millisecond)))
+		assert.Zero(t, r.Estimate(), "quiet: not timed")
+
+		failed := false
+		require.NoError(t, r.Execute(ctx, func(ctx context.Context) error {
+			if !failed {
+				failed = true
+				return errDown
+			}
+			return sleep(20*time.Millisecond)(ctx)
+		}))
+		assert.Equal(t, 20*time.Millisecond, r.Estimate().Round(time.Millisecond), "the retry was timed")
+
+		require.NoError(t, r.Execute(ctx, sleep(100*time.Millisecond)))
+		assert.Equal(t, 30*time.Millisecond, r.Estimate().Round(time.Millisecond), "retries asked for: timed, 20 + (100-20)/8")
+	})
+}

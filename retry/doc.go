@@ -55,8 +55,10 @@
 // the attempts it times), and a retry is made only when delay + estimate
 // ends before the deadline. A doomed attempt adds load to a dependency and
 // gives the caller nothing. Attempts are timed only when they can be
-// useful: those of a call with a deadline, and retries; a call without a
-// deadline that succeeds at once reads no clock.
+// useful: retries, and the first attempts of calls with a deadline (or
+// under MaxDuration) while retries are being asked for (see Budget); a
+// call that succeeds at once while none are reads no clock. So the first
+// failure after a quiet spell is judged by the estimate of the last one.
 //
 // # Budget
 //

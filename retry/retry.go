@@ -87,8 +87,9 @@ func (r *Retry) MaxAttempts() int { return r.maxAttempts }
 func (r *Retry) Budget() *Budget { return r.budget }
 
 // Estimate returns the policy's moving estimate of how long an attempt
-// takes, from the attempts it has timed (it times attempts of calls with a
-// deadline, and attempts after the first), or zero before the first.
+// takes, from the attempts it has timed (retries, and while retries are
+// being asked for, the first attempts of calls with a deadline), or zero
+// before the first.
 func (r *Retry) Estimate() time.Duration { return time.Duration(r.estimate.Load()) }
 
 // Execute runs call, and runs it again while it fails with a retryable
@@ -161,11 +162,11 @@ func (w *wrapped) Enter(ctx context.Context) (context.Context, step.Ticket, erro
 	r := w.r
 	counted := r.budget.start()
 	if r.maxDuration == 0 {
-		if _, ok := ctx.Deadline(); !ok {
-			if counted {
-				return ctx, step.Ticket{N: countedUntimed}, nil
-			}
+		if !counted {
 			return ctx, step.Ticket{}, nil
+		}
+		if _, ok := ctx.Deadline(); !ok {
+			return ctx, step.Ticket{N: countedUntimed}, nil
 		}
 	}
 	return r.enterTimed(ctx, counted)
@@ -256,14 +257,18 @@ type call struct {
 }
 
 // enter begins a call: the budget counts it when it is counting (see
-// Budget), and the call is timed when the caller has a deadline or
-// MaxDuration is set. Its Ticket's P is a *call when MaxDuration is set;
-// otherwise its N is as ticket says.
+// Budget), and the call is timed when MaxDuration is set, or when it is
+// counted and the caller has a deadline (while no retry is asked for, the
+// estimate that timing feeds is not needed). Its Ticket's P is a *call
+// when MaxDuration is set; otherwise its N is as ticket says.
 func (r *Retry) enter(ctx context.Context) (context.Context, step.Ticket, error) {
 	counted := r.budget.start()
 	if r.maxDuration == 0 {
+		if !counted {
+			return ctx, step.Ticket{}, nil
+		}
 		if _, ok := ctx.Deadline(); !ok {
-			return ctx, ticket(counted, 0), nil
+			return ctx, ticket(true, 0), nil
 		}
 	}
 	return r.enterTimed(ctx, counted)
