@@ -37,9 +37,11 @@ type ThrottlerConfig struct {
 	// that some calls always reach the dependency and see it recover. It
 	// also sets how long recovery takes: refused calls count as requests
 	// (as the SRE book has it), so after a long outage the probability
-	// falls back to zero (1 + ln(1/(1−MaxRejectionProbability)))/K windows
-	// after the dependency recovers: 1.3 windows with the defaults, 0.85
-	// with 0.5. Zero: 0.8. Otherwise it must be in (0, 1].
+	// falls back to zero about (1 + ln(1/(1−MaxRejectionProbability)))/K
+	// windows after the dependency recovers, give or take a tenth of the
+	// Window (it forgets a slice at a time, and refuses at random): 1.3
+	// windows with the defaults, 0.85 with 0.5. Zero: 0.8. Otherwise it
+	// must be in (0, 1].
 	MaxRejectionProbability float64
 
 	// MinRequests is how many requests the window must hold before the

@@ -114,7 +114,12 @@ func TestThrottlerRecoversWithinTheBoundItsCapSets(t *testing.T) {
 				}
 				time.Sleep(5 * time.Millisecond)
 			}
-			bound := time.Duration((1+math.Log(1/(1-maxP)))/2*float64(window)) + window/10
+			// The documented time, plus two slices: the window forgets a
+			// slice at a time, and the refusals are random draws, so the
+			// clear time lands up to about a slice past a slice's end
+			// (12.4s to 14.1s in 16 runs with the cap at 0.8, where the
+			// formula says 13.05s).
+			bound := time.Duration((1+math.Log(1/(1-maxP)))/2*float64(window)) + window/5
 			t.Logf("cap %.1f: rejection probability back to 0 %v after recovery (bound %v, window %v)", maxP, clear, bound, window)
 			assert.NotZero(t, clear)
 			assert.LessOrEqual(t, clear, bound)
