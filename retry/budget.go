@@ -184,8 +184,8 @@ func (b *Budget) CallStart() { b.calls.Add(1<<32 | 1) }
 func (b *Budget) CallEnd() { b.calls.Add(^uint64(0)) }
 
 // A Count is one call's place in a Budget, for a policy that asks the
-// budget for extra attempts of its calls: a Retry holds one for each
-// call, and so does a Hedge. Unlike CallStart and CallEnd, a Count counts
+// budget for extra attempts of its calls: a Hedge holds one for each
+// call, and a Retry counts its calls the same way. Unlike CallStart and CallEnd, a Count counts
 // its call only while the budget is counting (see "The calls a Retry or a
 // Hedge counts"): when no extra attempt has been asked for lately, Begin
 // and End write nothing shared. A Count belongs to one call; its methods

@@ -175,7 +175,7 @@ func TestFirstAttemptsAreTimedOnlyWhileRetriesAreAsked(t *testing.T) {
 				failed = true
 				return errDown
 			}
-			return sleep(20*time.Millisecond)(ctx)
+			return sleep(20 * time.Millisecond)(ctx)
 		}))
 		assert.Equal(t, 20*time.Millisecond, r.Estimate().Round(time.Millisecond), "the retry was timed")
 
