@@ -41,30 +41,37 @@ func (v verdict) status() string {
 	return "missed"
 }
 
+// findScenario returns the scenario called name, or nil.
+func findScenario(scens []*scenario, name string) *scenario {
+	for _, s := range scens {
+		if s.name == name {
+			return s
+		}
+	}
+	return nil
+}
+
+// versus is the goal that ours ÷ lib ≤ limit in scenario scen.
+func versus(scens []*scenario, ours, goal, scen, lib string, limit float64) verdict {
+	v := verdict{goal: goal}
+	s := findScenario(scens, scen)
+	if s == nil || s.lib(ours) == nil || s.lib(lib) == nil {
+		v.detail = fmt.Sprintf("needs %s/lib=%s and /lib=%s", scen, ours, lib)
+		return v
+	}
+	o, p, r := median(s.lib(ours).ns), median(s.lib(lib).ns), ratio(s.lib(ours), s.lib(lib))
+	v.measured, v.met = true, r <= limit
+	v.detail = fmt.Sprintf("%s %s ns, %s %s ns: %s (needs ≤ %s)",
+		ours, fmtNs(o), lib, fmtNs(p), fmtGoalRatio(r), fmtGoalRatio(limit))
+	v.detail += variant(s, ours, s.lib(lib))
+	return v
+}
+
 // evaluate checks each goal of the benchmark issue against the medians.
 func evaluate(scens []*scenario, ours string) []verdict {
-	find := func(name string) *scenario {
-		for _, s := range scens {
-			if s.name == name {
-				return s
-			}
-		}
-		return nil
-	}
-	// versus compares ours with lib in scenario: ours ÷ lib ≤ limit.
-	versus := func(goal, scen, lib string, limit float64) verdict {
-		v := verdict{goal: goal}
-		s := find(scen)
-		if s == nil || s.lib(ours) == nil || s.lib(lib) == nil {
-			v.detail = fmt.Sprintf("needs %s/lib=%s and /lib=%s", scen, ours, lib)
-			return v
-		}
-		o, p, r := median(s.lib(ours).ns), median(s.lib(lib).ns), ratio(s.lib(ours), s.lib(lib))
-		v.measured, v.met = true, r <= limit
-		v.detail = fmt.Sprintf("%s %s ns, %s %s ns: %s (needs ≤ %s)",
-			ours, fmtNs(o), lib, fmtNs(p), fmtGoalRatio(r), fmtGoalRatio(limit))
-		v.detail += variant(s, ours, s.lib(lib))
-		return v
+	find := func(name string) *scenario { return findScenario(scens, name) }
+	against := func(goal, scen, lib string, limit float64) verdict {
+		return versus(scens, ours, goal, scen, lib, limit)
 	}
 
 	var out []verdict
@@ -97,8 +104,8 @@ func evaluate(scens []*scenario, ours string) []verdict {
 	}
 
 	out = append(out,
-		versus("ChainSuccess: ≤ 1.1× the same parts composed by hand", "ChainSuccess", "hand", 1.1),
-		versus("ChainSuccess: ≥ 2× faster than failsafe-go", "ChainSuccess", "failsafe", 0.5),
+		against("ChainSuccess: ≤ 1.1× the same parts composed by hand", "ChainSuccess", "hand", 1.1),
+		against("ChainSuccess: ≥ 2× faster than failsafe-go", "ChainSuccess", "failsafe", 0.5),
 	)
 
 	// When the caller's deadline is earlier than the policy's, the chain
@@ -124,11 +131,11 @@ func evaluate(scens []*scenario, ours string) []verdict {
 	out = append(out,
 		// A closed breaker's success path is gobreaker plus our bookkeeping:
 		// within 1.1× of gobreaker alone, serially and in parallel.
-		versus("BreakerSuccess: ≤ 1.1× gobreaker alone", "BreakerSuccess", "gobreaker", 1.1),
-		versus("BreakerSuccessParallel: ≤ 1.1× gobreaker alone", "BreakerSuccessParallel", "gobreaker", 1.1),
-		versus("BreakerOpenParallel: throughput no worse than gobreaker alone", "BreakerOpenParallel", "gobreaker", 1),
-		versus("Adaptive: acquire+release ≤ 2× the bulkhead's", "Adaptive", "bulkhead", 2),
-		versus("AdaptiveParallel: acquire+release ≤ 2× the bulkhead's", "AdaptiveParallel", "bulkhead", 2),
+		against("BreakerSuccess: ≤ 1.1× gobreaker alone", "BreakerSuccess", "gobreaker", 1.1),
+		against("BreakerSuccessParallel: ≤ 1.1× gobreaker alone", "BreakerSuccessParallel", "gobreaker", 1.1),
+		against("BreakerOpenParallel: throughput no worse than gobreaker alone", "BreakerOpenParallel", "gobreaker", 1),
+		against("Adaptive: acquire+release ≤ 2× the bulkhead's", "Adaptive", "bulkhead", 2),
+		against("AdaptiveParallel: acquire+release ≤ 2× the bulkhead's", "AdaptiveParallel", "bulkhead", 2),
 	)
 	out = append(out, retryGoals(scens, ours)...)
 	out = append(out, hedgeGoals(scens, ours)...)

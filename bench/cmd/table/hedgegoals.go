@@ -7,30 +7,10 @@ import "fmt"
 // and stopping one time.AfterFunc timer would (issue 16), and costs far
 // less than failsafe-go's hedge policy.
 func hedgeGoals(scens []*scenario, ours string) []verdict {
-	find := func(name string) *scenario {
-		for _, s := range scens {
-			if s.name == name {
-				return s
-			}
-		}
-		return nil
-	}
-	var out []verdict
-	{
-		v := verdict{goal: "HedgeFirstAnswers: ≥ 2× faster than failsafe-go's hedge"}
-		if s := find("HedgeFirstAnswers"); s != nil && s.lib(ours) != nil && s.lib("failsafe") != nil {
-			r := ratio(s.lib(ours), s.lib("failsafe"))
-			v.measured, v.met = true, r <= 0.5
-			v.detail = fmt.Sprintf("%s %s ns, failsafe %s ns: %s (needs ≤ 0.500×)",
-				ours, fmtNs(median(s.lib(ours).ns)), fmtNs(median(s.lib("failsafe").ns)), fmtGoalRatio(r))
-		} else {
-			v.detail = "needs HedgeFirstAnswers/lib=" + ours + " and /lib=failsafe"
-		}
-		out = append(out, v)
-	}
+	out := []verdict{versus(scens, ours, "HedgeFirstAnswers: ≥ 2× faster than failsafe-go's hedge", "HedgeFirstAnswers", "failsafe", 0.5)}
 	{
 		v := verdict{goal: "HedgeFirstAnswers: the hedge adds at most a timer's set and stop (≤ 1.0×), 0 goroutines (issue 16; goroutines: hedge TestFirstAnswerStartsNoGoroutine)"}
-		if s := find("HedgeFirstAnswers"); s != nil && s.lib(ours) != nil && s.lib("timer") != nil && s.lib("bare") != nil {
+		if s := findScenario(scens, "HedgeFirstAnswers"); s != nil && s.lib(ours) != nil && s.lib("timer") != nil && s.lib("bare") != nil {
 			h, tm := diff(s.lib(ours), s.lib("bare")), diff(s.lib("timer"), s.lib("bare"))
 			v.measured, v.met = true, h <= tm
 			v.detail = fmt.Sprintf("%s +%s ns over bare, timer +%s ns: %s (needs ≤ 1.000×)", ours, fmtNs(h), fmtNs(tm), fmtGoalRatio(h/tm))

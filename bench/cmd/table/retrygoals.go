@@ -6,32 +6,10 @@ import "fmt"
 // through the retry policy costs little over the chain without it and far
 // less than failsafe-go's retry.
 func retryGoals(scens []*scenario, ours string) []verdict {
-	find := func(name string) *scenario {
-		for _, s := range scens {
-			if s.name == name {
-				return s
-			}
-		}
-		return nil
-	}
-	var out []verdict
-
-	{
-		v := verdict{goal: "RetrySuccess: ≥ 10× faster than failsafe-go's retry"}
-		if s := find("RetrySuccess"); s != nil && s.lib(ours) != nil && s.lib("failsafe") != nil {
-			r := ratio(s.lib(ours), s.lib("failsafe"))
-			v.measured, v.met = true, r <= 0.1
-			v.detail = fmt.Sprintf("%s %s ns, failsafe %s ns: %s (needs ≤ 0.100×)",
-				ours, fmtNs(median(s.lib(ours).ns)), fmtNs(median(s.lib("failsafe").ns)), fmtGoalRatio(r))
-		} else {
-			v.detail = "needs RetrySuccess/lib=" + ours + " and /lib=failsafe"
-		}
-		out = append(out, v)
-	}
-
+	out := []verdict{versus(scens, ours, "RetrySuccess: ≥ 10× faster than failsafe-go's retry", "RetrySuccess", "failsafe", 0.1)}
 	{
 		v := verdict{goal: "RetryChain: the retry layer adds ≤ 15 ns and 0 allocs/op to a first-attempt success"}
-		s := find("RetryChain")
+		s := findScenario(scens, "RetryChain")
 		if s != nil && s.lib(ours) != nil && s.lib(ours+"-noretry") != nil {
 			with, without := s.lib(ours), s.lib(ours+"-noretry")
 			d := diff(with, without)
