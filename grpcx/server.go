@@ -315,97 +315,53 @@ func (s *Server) interceptUnary(ctx context.Context, req any, info *grpc.UnarySe
 		return handler(ctx, req)
 	}
 	c := s.unary.Get().(*serverUnary)
-	*c = serverUnary{Context: ctx, s: s, req: req, handler: handler, key: key, arrived: arrived}
-	err = p.Execute(c, runServerUnary)
-	resp, st, keep := c.resp, c.state, c.keep
-	if !keep {
+	c.req, c.handler = req, handler
+	c.Start(ctx, s.gate, c, key, arrived)
+	refused, err := s.gate.Execute(p, &c.Request)
+	resp := c.resp
+	if !c.Keep() {
 		*c = serverUnary{}
 		s.unary.Put(c)
 	}
-	switch st {
-	case shedNew:
-		if s.gate.Leave(ctx, key, err) {
-			return nil, s.shed(ctx, info.FullMethod, err)
-		}
-	case shedRefused:
+	if refused {
 		return nil, s.shed(ctx, info.FullMethod, err)
 	}
 	return resp, err
 }
 
-// The states of a call on its way through the Policy.
-const (
-	shedNew     = iota // not run by the Policy (yet)
-	shedRefused        // run, but refused by the CoDel rule
-	shedServed         // run: the handler was called
-)
-
-// A serverUnary is one unary call on its way through the Policy. It is the
-// context the Policy is given, so that the static runServerUnary finds the
-// call again without a closure per call, and it is pooled.
+// A serverUnary is one unary call on its way through the Policy (see
+// admit.Request), pooled.
 type serverUnary struct {
-	context.Context
-	s       *Server
+	admit.Request
 	req     any
 	handler grpc.UnaryHandler
 	resp    any
-	key     string
-	arrived int64
-	state   int
-	keep    bool // the handler got a context derived from this one: do not reuse it
 }
 
-type serverKey struct{}
-
-func (c *serverUnary) Value(key any) any {
-	if key == (serverKey{}) {
-		return c
-	}
-	return c.Context.Value(key)
-}
-
-// errLostServerCall is returned to a Policy that runs its call with a
-// context not derived from the one it was given.
-var errLostServerCall = errors.New("grpcx: Policy ran the call with a foreign context")
-
-func runServerUnary(ctx context.Context) error {
-	c, ok := ctx.Value(serverKey{}).(*serverUnary)
-	if !ok {
-		return errLostServerCall
-	}
-	if err := c.s.gate.Begin(ctx, c.arrived, c.key); err != nil {
-		c.state = shedRefused
-		return err
-	}
-	c.state = shedServed
-	hctx := c.Context
-	if ctx != c {
-		c.keep = true // the handler may keep ctx, which finds c
-		hctx = ctx
-	}
+// Serve calls the handler once the Policy runs the call.
+func (c *serverUnary) Serve(ctx context.Context, _ bool) error {
 	var err error
-	c.resp, err = c.handler(hctx, c.req)
+	c.resp, err = c.handler(ctx, c.req)
 	return err
 }
 
-// A serverStream is one stream on its way through the Policy; streams are
-// long, so it is not pooled.
+// A serverStream is one stream on its way through the Policy (see
+// admit.Request); streams are long, so it is not pooled.
 type serverStream struct {
-	context.Context
-	s       *Server
+	admit.Request
 	srv     any
 	ss      grpc.ServerStream
 	handler grpc.StreamHandler
-	key     string
-	arrived int64
-	state   int
 }
 
-func (c *serverStream) Value(key any) any {
-	if key == (serverKey{}) {
-		return c
+// Serve calls the handler once the Policy runs the stream. When the Policy
+// added a deadline (derived), the stream's Context carries it.
+func (c *serverStream) Serve(ctx context.Context, derived bool) error {
+	ss := c.ss
+	if derived {
+		ss = &policyStream{ServerStream: ss, ctx: ctx}
 	}
-	return c.Context.Value(key)
+	return c.handler(c.srv, ss)
 }
 
 // policyStream is a ServerStream with the context a Policy gave it.
@@ -415,23 +371,6 @@ type policyStream struct {
 }
 
 func (s *policyStream) Context() context.Context { return s.ctx }
-
-func runServerStream(ctx context.Context) error {
-	c, ok := ctx.Value(serverKey{}).(*serverStream)
-	if !ok {
-		return errLostServerCall
-	}
-	if err := c.s.gate.Begin(ctx, c.arrived, c.key); err != nil {
-		c.state = shedRefused
-		return err
-	}
-	c.state = shedServed
-	ss := c.ss
-	if ctx != c {
-		ss = &policyStream{ServerStream: ss, ctx: ctx}
-	}
-	return c.handler(c.srv, ss)
-}
 
 func (s *Server) interceptStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 	if s.exempt(info.FullMethod) {
@@ -448,14 +387,10 @@ func (s *Server) interceptStream(srv any, ss grpc.ServerStream, info *grpc.Strea
 		}
 		return handler(srv, ss)
 	}
-	c := &serverStream{Context: ctx, s: s, srv: srv, ss: ss, handler: handler, key: key, arrived: arrived}
-	err = p.Execute(c, runServerStream)
-	switch c.state {
-	case shedNew:
-		if s.gate.Leave(ctx, key, err) {
-			return s.shed(ctx, info.FullMethod, err)
-		}
-	case shedRefused:
+	c := &serverStream{srv: srv, ss: ss, handler: handler}
+	c.Start(ctx, s.gate, c, key, arrived)
+	refused, err := s.gate.Execute(p, &c.Request)
+	if refused {
 		return s.shed(ctx, info.FullMethod, err)
 	}
 	return err

@@ -256,17 +256,12 @@ func (h *serverHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := s.pool.Get().(*serverCall)
-	*c = serverCall{Context: ctx, h: h, w: w, r: r, key: key, arrived: arrived}
-	err = p.Execute(c, runServerCall)
-	switch c.state {
-	case callNew:
-		if s.gate.Leave(ctx, key, err) {
-			s.refuse(w, r, err)
-		}
-	case callRefused:
+	c.h, c.w, c.r = h, w, r
+	c.Start(ctx, s.gate, c, key, arrived)
+	if refused, err := s.gate.Execute(p, &c.Request); refused {
 		s.refuse(w, r, err)
 	}
-	if !c.keep {
+	if !c.Keep() {
 		*c = serverCall{}
 		s.pool.Put(c)
 	}
@@ -282,55 +277,20 @@ func (s *Server) exempt(path string) bool {
 	return false
 }
 
-// The states of a serverCall.
-const (
-	callNew     = iota // not run by the Policy (yet)
-	callRefused        // run, but refused by the CoDel rule
-	callServed         // run: the handler was called
-)
-
-// A serverCall is one request on its way through the Policy. It is the
-// context the Policy is given, so that the static runServerCall finds the
-// request again without a closure per request, and it is pooled.
+// A serverCall is one request on its way through the Policy (see
+// admit.Request), pooled.
 type serverCall struct {
-	context.Context
-	h       *serverHandler
-	w       http.ResponseWriter
-	r       *http.Request
-	key     string
-	arrived int64
-	state   int
-	keep    bool // the handler got a context derived from this one: do not reuse it
+	admit.Request
+	h *serverHandler
+	w http.ResponseWriter
+	r *http.Request
 }
 
-type serverCallKey struct{}
-
-func (c *serverCall) Value(key any) any {
-	if key == (serverCallKey{}) {
-		return c
-	}
-	return c.Context.Value(key)
-}
-
-// errLostServerCall is returned to a Policy that runs its call with a
-// context not derived from the one it was given.
-var errLostServerCall = errors.New("httpx: Policy ran the request with a foreign context")
-
-func runServerCall(ctx context.Context) error {
-	c, ok := ctx.Value(serverCallKey{}).(*serverCall)
-	if !ok {
-		return errLostServerCall
-	}
-	if err := c.h.s.gate.Begin(ctx, c.arrived, c.key); err != nil {
-		c.state = callRefused
-		return err
-	}
-	c.state = callServed
+// Serve serves the request once the Policy runs it. When the Policy added
+// a deadline (derived), the handler sees it.
+func (c *serverCall) Serve(ctx context.Context, derived bool) error {
 	r := c.r
-	if ctx != c {
-		// The Policy added a deadline: the handler must see it, and may
-		// keep its context, so this serverCall is not reused.
-		c.keep = true
+	if derived {
 		r = r.WithContext(ctx)
 	}
 	c.h.next.ServeHTTP(c.w, r)

@@ -6,7 +6,10 @@
 //
 // The adapters drive a Gate in three steps around the Policy's Execute:
 // Enter before it, Begin as the first thing the call does, Leave after
-// Execute returns. Nothing here allocates.
+// Execute returns. A Request carries a request through the Policy and
+// takes the last two steps for them (Gate.Execute, Run): an adapter embeds
+// it in a pooled struct of its own that serves the request. Nothing here
+// allocates.
 package admit
 
 import (
