@@ -214,7 +214,9 @@ func TestSetRange(t *testing.T) {
 }
 
 func TestSetConcurrentGetOfANewKeyMakesOneBreaker(t *testing.T) {
-	s := mustSet(t, breaker.KeyedConfig{MaxKeys: 8})
+	// Room for every key, so that "k" is never evicted between two Gets
+	// (a full set evicts the least recently used, which "k" may be).
+	s := mustSet(t, breaker.KeyedConfig{MaxKeys: 32})
 	const n = 64
 	got := make([]*breaker.Breaker, n)
 	var wg sync.WaitGroup
@@ -228,6 +230,18 @@ func TestSetConcurrentGetOfANewKeyMakesOneBreaker(t *testing.T) {
 	for i := range n {
 		assert.Same(t, got[0], got[i])
 	}
+	assert.Equal(t, 16, s.Len(), "a to p, k among them")
+}
+
+func TestSetFullUnderConcurrentUseKeepsMaxKeys(t *testing.T) {
+	s := mustSet(t, breaker.KeyedConfig{MaxKeys: 8})
+	var wg sync.WaitGroup
+	for i := range 64 {
+		wg.Go(func() {
+			assert.NoError(t, s.Execute(context.Background(), string(rune('a'+i%16)), succeed))
+		})
+	}
+	wg.Wait()
 	assert.Equal(t, 8, s.Len())
 }
 
