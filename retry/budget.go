@@ -109,8 +109,8 @@ type Budget struct {
 	refused  atomic.Uint64 // extra attempts refused since made
 	win      atomic.Pointer[anchors]
 
-	// How the calls of a Retry are counted (see Budget).
-	counting atomic.Bool  // Retries count their calls now
+	// How Counts count their calls (see Budget).
+	counting atomic.Bool  // Counts count their calls now
 	lastAsk  atomic.Int64 // when an extra attempt was last asked for, in Unix ns; 0: never
 	skips    atomic.Bool  // Counts (a Retry, a Hedge) draw from the budget
 
@@ -184,12 +184,12 @@ func (b *Budget) CallStart() { b.calls.Add(1<<32 | 1) }
 func (b *Budget) CallEnd() { b.calls.Add(^uint64(0)) }
 
 // A Count is one call's place in a Budget, for a policy that asks the
-// budget for extra attempts of its calls: a Hedge holds one for each
-// call, and a Retry counts its calls the same way. Unlike CallStart and CallEnd, a Count counts
-// its call only while the budget is counting (see "The calls a Retry or a
-// Hedge counts"): when no extra attempt has been asked for lately, Begin
-// and End write nothing shared. A Count belongs to one call; its methods
-// are not safe for concurrent use.
+// budget for extra attempts of its calls: a Hedge holds one for each call,
+// and a Retry counts its calls the same way. Unlike CallStart and CallEnd,
+// a Count counts its call only while the budget is counting (see "The
+// calls a Retry or a Hedge counts"): when no extra attempt has been asked
+// for lately, Begin and End write nothing shared. A Count belongs to one
+// call; its methods are not safe for concurrent use.
 type Count struct {
 	b       *Budget
 	counted bool
@@ -339,8 +339,8 @@ func (b *Budget) anchorsAt(now time.Time, started uint32) *anchors {
 	}
 }
 
-// InFlight returns the calls counted in flight (see "The calls a Retry
-// counts") and the extra attempts in flight now.
+// InFlight returns the calls counted in flight (see "The calls a Retry or
+// a Hedge counts") and the extra attempts in flight now.
 func (b *Budget) InFlight() (calls, extra int) {
 	return int(uint32(b.calls.Load())), int(b.inFlight.Load())
 }
