@@ -183,14 +183,7 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	} else {
 		cfg.Exempt = append([]string{}, cfg.Exempt...)
 	}
-	s := &Server{cfg: cfg, gate: admit.New(admit.Config{
-		Name:          cfg.Name,
-		MinDeadline:   cfg.MinDeadline,
-		MaxWaiting:    cfg.MaxWaiting,
-		QueueTarget:   cfg.QueueTarget,
-		QueueInterval: cfg.QueueInterval,
-		Observer:      cfg.Observer,
-	})}
+	s := &Server{cfg: cfg, gate: admit.New(cfg.gate())}
 	s.unary.New = func() any { return new(serverUnary) }
 	return s, nil
 }
@@ -201,19 +194,25 @@ func (cfg *ServerConfig) validate() error {
 			return fmt.Errorf("grpcx: ServerConfig.Exempt[%d] must start with \"/\", got %q", i, m)
 		}
 	}
-	switch {
-	case cfg.MinDeadline < 0:
-		return fmt.Errorf("grpcx: ServerConfig.MinDeadline must be >= 0, got %v", cfg.MinDeadline)
-	case cfg.MaxWaiting < 0:
-		return fmt.Errorf("grpcx: ServerConfig.MaxWaiting must be >= 0, got %d", cfg.MaxWaiting)
-	case cfg.QueueTarget < 0:
-		return fmt.Errorf("grpcx: ServerConfig.QueueTarget must be >= 0, got %v", cfg.QueueTarget)
-	case cfg.QueueInterval < 0:
-		return fmt.Errorf("grpcx: ServerConfig.QueueInterval must be >= 0, got %v", cfg.QueueInterval)
-	case cfg.RetryAfter < 0:
+	if err := cfg.gate().Validate("grpcx: ServerConfig"); err != nil {
+		return err
+	}
+	if cfg.RetryAfter < 0 {
 		return fmt.Errorf("grpcx: ServerConfig.RetryAfter must be >= 0, got %v", cfg.RetryAfter)
 	}
 	return nil
+}
+
+// gate returns the configuration of the Server's admit.Gate.
+func (cfg *ServerConfig) gate() admit.Config {
+	return admit.Config{
+		Name:          cfg.Name,
+		MinDeadline:   cfg.MinDeadline,
+		MaxWaiting:    cfg.MaxWaiting,
+		QueueTarget:   cfg.QueueTarget,
+		QueueInterval: cfg.QueueInterval,
+		Observer:      cfg.Observer,
+	}
 }
 
 // ServerOptions returns the grpc.ServerOptions that install both

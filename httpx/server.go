@@ -147,14 +147,7 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 		return nil, err
 	}
 	cfg.Exempt = append([]string(nil), cfg.Exempt...)
-	s := &Server{cfg: cfg, gate: admit.New(admit.Config{
-		Name:          cfg.Name,
-		MinDeadline:   cfg.MinDeadline,
-		MaxWaiting:    cfg.MaxWaiting,
-		QueueTarget:   cfg.QueueTarget,
-		QueueInterval: cfg.QueueInterval,
-		Observer:      cfg.Observer,
-	})}
+	s := &Server{cfg: cfg, gate: admit.New(cfg.gate())}
 	s.pool.New = func() any { return new(serverCall) }
 	return s, nil
 }
@@ -165,21 +158,28 @@ func (cfg *ServerConfig) validate() error {
 			return fmt.Errorf("httpx: ServerConfig.Exempt[%d] must start with \"/\", got %q", i, p)
 		}
 	}
-	switch {
-	case cfg.TimeoutHeader != "" && !validHeaderName(cfg.TimeoutHeader):
+	if cfg.TimeoutHeader != "" && !validHeaderName(cfg.TimeoutHeader) {
 		return fmt.Errorf("httpx: ServerConfig.TimeoutHeader must be a valid header name, got %q", cfg.TimeoutHeader)
-	case cfg.MinDeadline < 0:
-		return fmt.Errorf("httpx: ServerConfig.MinDeadline must be >= 0, got %v", cfg.MinDeadline)
-	case cfg.MaxWaiting < 0:
-		return fmt.Errorf("httpx: ServerConfig.MaxWaiting must be >= 0, got %d", cfg.MaxWaiting)
-	case cfg.QueueTarget < 0:
-		return fmt.Errorf("httpx: ServerConfig.QueueTarget must be >= 0, got %v", cfg.QueueTarget)
-	case cfg.QueueInterval < 0:
-		return fmt.Errorf("httpx: ServerConfig.QueueInterval must be >= 0, got %v", cfg.QueueInterval)
-	case cfg.RetryAfter < 0:
+	}
+	if err := cfg.gate().Validate("httpx: ServerConfig"); err != nil {
+		return err
+	}
+	if cfg.RetryAfter < 0 {
 		return fmt.Errorf("httpx: ServerConfig.RetryAfter must be >= 0, got %v", cfg.RetryAfter)
 	}
 	return nil
+}
+
+// gate returns the configuration of the Server's admit.Gate.
+func (cfg *ServerConfig) gate() admit.Config {
+	return admit.Config{
+		Name:          cfg.Name,
+		MinDeadline:   cfg.MinDeadline,
+		MaxWaiting:    cfg.MaxWaiting,
+		QueueTarget:   cfg.QueueTarget,
+		QueueInterval: cfg.QueueInterval,
+		Observer:      cfg.Observer,
+	}
 }
 
 // Middleware returns a handler that runs next for each request the Server

@@ -15,6 +15,7 @@ package admit
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"time"
 
@@ -93,6 +94,22 @@ type Config struct {
 	QueueTarget   time.Duration
 	QueueInterval time.Duration
 	Observer      resilience.Observer
+}
+
+// Validate returns an error naming the first field of cfg out of range,
+// as a field of prefix (an adapter's "httpx: ServerConfig"), or nil.
+func (cfg Config) Validate(prefix string) error {
+	switch {
+	case cfg.MinDeadline < 0:
+		return fmt.Errorf("%s.MinDeadline must be >= 0, got %v", prefix, cfg.MinDeadline)
+	case cfg.MaxWaiting < 0:
+		return fmt.Errorf("%s.MaxWaiting must be >= 0, got %d", prefix, cfg.MaxWaiting)
+	case cfg.QueueTarget < 0:
+		return fmt.Errorf("%s.QueueTarget must be >= 0, got %v", prefix, cfg.QueueTarget)
+	case cfg.QueueInterval < 0:
+		return fmt.Errorf("%s.QueueInterval must be >= 0, got %v", prefix, cfg.QueueInterval)
+	}
+	return nil
 }
 
 // A Gate admits or refuses requests. It is safe for concurrent use.
