@@ -409,7 +409,7 @@ func (f *Fleet) probeLease(g *group, key string, b *breaker.Breaker) {
 	var due bool
 	switch st {
 	case breaker.Open:
-		due = !until.After(now.Add(f.s.interval)) && !ks.leased.Equal(until)
+		due = !until.After(now.Add(f.s.ahead())) && !ks.leased.Equal(until)
 	case breaker.HalfOpen:
 		due = !ks.probing
 	}
@@ -436,9 +436,9 @@ func (f *Fleet) probeLease(g *group, key string, b *breaker.Breaker) {
 			ks.leased = until
 		}
 	case left > 0:
-		// Past the lease's end by an interval, so that this replica asks
-		// again after it expires, before its breaker would probe.
-		if e := now.Add(left + f.s.interval); st == breaker.HalfOpen || e.After(until) {
+		// Past the lease's end by the same margin, so that this replica
+		// asks again after it expires, before its breaker would probe.
+		if e := now.Add(left + f.s.ahead()); st == breaker.HalfOpen || e.After(until) {
 			ext = e
 			ks.extended, ks.probing = ext, false
 		}

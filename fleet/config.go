@@ -40,8 +40,10 @@ type Config struct {
 	// SyncInterval is how often the fleet reads the shared state of every
 	// key it keeps from Redis, as the backstop to the pushed changes (a
 	// replica that misses a push, or starts, catches up within it). Probe
-	// leases are taken half an interval to an interval before an open
-	// period ends. Zero: 1s. Otherwise at least 10ms.
+	// leases are asked for from two intervals before an open period ends,
+	// and a replica that finds the lease taken keeps its breaker open
+	// until two intervals past the lease's expiry. Zero: 1s. Otherwise at
+	// least 10ms.
 	SyncInterval time.Duration
 
 	// Timeout bounds each Redis operation (see Client). Zero:
@@ -164,3 +166,10 @@ func (cfg Config) validate() (*settings, error) {
 	}
 	return s, nil
 }
+
+// ahead is how long before an open period ends a replica asks for the
+// probe lease, and how long past a lease held by another replica it keeps
+// its breaker open: four ticks of the fleet's goroutine (two sync
+// intervals), so that the lease, not the replica's own clock, decides
+// who probes even when that goroutine runs a tick or two late.
+func (s *settings) ahead() time.Duration { return 2 * s.interval }

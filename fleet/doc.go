@@ -46,13 +46,14 @@
 //     key opens it until that time (breaker.Breaker.Follow). A replica that
 //     missed the push (it was starting, or disconnected) reads the record
 //     at its next backstop read, every Config.SyncInterval.
-//   - Shortly before the open period ends, each replica whose breaker is
-//     open asks for the key's probe lease, a Redis key with a TTL
-//     (Config.ProbeLease). The one that gets it lets its breaker probe as
+//   - Two sync intervals before the open period ends, each replica whose
+//     breaker is open asks for the key's probe lease, a Redis key with a
+//     TTL (Config.ProbeLease). The one that gets it lets its breaker probe as
 //     usual, up to the breaker's HalfOpenProbes; the others keep theirs
-//     open until just after the lease expires (then they ask again). When the prober's breaker closes, the
-//     record says closed and every replica closes; when a probe fails, the
-//     prober opens again and that new period is the fleet's. A prober that
+//     open until two sync intervals past the lease's expiry, asking again
+//     once it has expired. When the prober's breaker closes, the record
+//     says closed and every replica closes; when a probe fails, the prober
+//     opens again and that new period is the fleet's. A prober that
 //     dies holds nothing: its lease expires, and another replica probes.
 //     No lock is ever held across a call.
 //
