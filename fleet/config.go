@@ -1,6 +1,7 @@
 package fleet
 
 import (
+	"cmp"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -54,7 +55,9 @@ type Config struct {
 	// dependency after an open period holds it: the others keep their
 	// breakers open meanwhile, until the prober reports (its breaker
 	// closes or opens again) or the lease expires. It should cover a probe
-	// call and a push. Zero: 10 × SyncInterval.
+	// call and a push, and the two sync intervals before the open period's
+	// end from which the lease is asked for. Zero: 10 × SyncInterval.
+	// Otherwise at least 2 × SyncInterval.
 	ProbeLease time.Duration
 
 	// RecordTTL is how long a record of a closed breaker, or of an open
@@ -121,6 +124,10 @@ func (cfg Config) validate() (*settings, error) {
 		return nil, bad("Timeout", "positive (or zero: SyncInterval)", cfg.Timeout)
 	case cfg.ProbeLease < 0:
 		return nil, bad("ProbeLease", "positive (or zero: 10 × SyncInterval)", cfg.ProbeLease)
+	case cfg.ProbeLease > 0 && cfg.ProbeLease/2 < cmp.Or(cfg.SyncInterval, defaultSyncInterval):
+		// A lease shorter than its lead (ahead) could expire before the
+		// probe it is for.
+		return nil, bad("ProbeLease", "at least 2 × SyncInterval (or zero: 10 × SyncInterval)", cfg.ProbeLease)
 	case cfg.RecordTTL < 0:
 		return nil, bad("RecordTTL", "positive (or zero: 1m)", cfg.RecordTTL)
 	case cfg.PooledFailures < 0:

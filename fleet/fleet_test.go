@@ -183,6 +183,8 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 		{"negative interval", fleet.Config{Client: c, SyncInterval: -time.Second}, "Config.SyncInterval"},
 		{"negative timeout", fleet.Config{Client: c, Timeout: -1}, "Config.Timeout"},
 		{"negative lease", fleet.Config{Client: c, ProbeLease: -1}, "Config.ProbeLease"},
+		{"lease shorter than two sync intervals", fleet.Config{Client: c, SyncInterval: time.Second, ProbeLease: time.Second}, "Config.ProbeLease"},
+		{"lease shorter than two default sync intervals", fleet.Config{Client: c, ProbeLease: time.Second}, "Config.ProbeLease"},
 		{"negative ttl", fleet.Config{Client: c, RecordTTL: -1}, "Config.RecordTTL"},
 		{"negative pooled failures", fleet.Config{Client: c, PooledFailures: -1}, "Config.PooledFailures"},
 		{"negative pooled window", fleet.Config{Client: c, PooledWindow: -1}, "Config.PooledWindow"},

@@ -1,6 +1,7 @@
 package fleet_test
 
 import (
+	"cmp"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +18,8 @@ func FuzzConfig(f *testing.F) {
 	f.Add("svc", int64(time.Second), int64(time.Second), int64(time.Minute), int64(time.Hour))
 	f.Add("a{b", int64(time.Millisecond), int64(-1), int64(-1), int64(-1))
 	f.Add("ns", int64(10*time.Millisecond), int64(1), int64(1), int64(1))
+	f.Add("ns", int64(10*time.Millisecond), int64(1), int64(20*time.Millisecond), int64(1))
+	f.Add("", int64(0), int64(0), int64(2*time.Second-1), int64(0))
 	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1})
 	defer func() { _ = c.Close() }()
 	f.Fuzz(func(t *testing.T, ns string, interval, timeout, lease, ttl int64) {
@@ -30,8 +33,8 @@ func FuzzConfig(f *testing.F) {
 			want = "Config.SyncInterval"
 		case timeout < 0:
 			want = "Config.Timeout"
-		case lease < 0:
-			want = "Config.ProbeLease"
+		case lease < 0 || (lease > 0 && lease/2 < cmp.Or(interval, int64(time.Second))):
+			want = "Config.ProbeLease" // at least two sync intervals, or zero
 		case ttl < 0:
 			want = "Config.RecordTTL"
 		}
