@@ -74,6 +74,7 @@ type tenResult struct {
 	maxPerPeriod       int           // most probes in any window of half an open period
 	faults             uint64        // Redis errors and dropped changes the fleets reported
 	slowest            time.Duration // the slowest backstop read of the fleets
+	stall              time.Duration // the longest gap between calls until every replica was open
 }
 
 // linkWatch is an Observer that notes the slowest read of the fleets'
@@ -153,10 +154,13 @@ func runTen(t *testing.T, srv *redisServer, fcfg fleet.Config) tenResult {
 	tick := time.NewTicker(tenCallPacing)
 	defer tick.Stop()
 	deadline := time.Now().Add(waitFor)
-	for opened.Load() < tenReplicas {
+	var stall time.Duration
+	for last := time.Now(); opened.Load() < tenReplicas; {
 		require.True(t, time.Now().Before(deadline), "only %d replicas opened", opened.Load())
 		call(rs[rnd.IntN(tenReplicas)])
 		<-tick.C
+		now := time.Now()
+		stall, last = max(stall, now.Sub(last)), now
 	}
 	start := time.Now()
 	for time.Since(start) < tenProbing {
@@ -175,6 +179,7 @@ func runTen(t *testing.T, srv *redisServer, fcfg fleet.Config) tenResult {
 	return tenResult{
 		faults:       faults,
 		slowest:      time.Duration(link.slowest.Load()),
+		stall:        stall,
 		firstOpen:    firstOpen.Load(),
 		allOpen:      allOpen.Load(),
 		probes:       len(probes),
@@ -195,11 +200,16 @@ func TestTenReplicasAgainstAFailingUpstream(t *testing.T) {
 	// A fleet whose Redis link failed or crawled (a machine so loaded that
 	// Redis answers in tens of milliseconds, or not at all) works as local
 	// breakers do, by design; the faults tests cover that. Here the link
-	// must hold: a run where it did not is run again, once.
+	// must hold, and the machine must run the replicas' goroutines when
+	// they are due: the bounds below count calls made while a change
+	// travels, one every tenCallPacing, and a machine that stalls the
+	// load balancer's goroutine for five of those stalls the fleets' too.
+	// A run where either did not hold is run again, once.
 	withFleet := func(fcfg fleet.Config) tenResult {
 		r := runTen(t, srv, fcfg)
-		if r.faults > 0 || r.slowest > 25*time.Millisecond {
-			t.Logf("%s: the fleets reported %d Redis errors or dropped changes, slowest read %v; running again", fcfg.Namespace, r.faults, r.slowest)
+		if r.faults > 0 || r.slowest > 25*time.Millisecond || r.stall > 5*tenCallPacing {
+			t.Logf("%s: the fleets reported %d Redis errors or dropped changes, slowest read %v; the longest gap between calls was %v; running again",
+				fcfg.Namespace, r.faults, r.slowest, r.stall)
 			fcfg.Namespace += "/again"
 			r = runTen(t, srv, fcfg)
 		}
@@ -212,16 +222,19 @@ func TestTenReplicasAgainstAFailingUpstream(t *testing.T) {
 		name string
 		r    tenResult
 	}{{"local breakers", alone}, {"fleet", shared}, {"fleet, pooled", pooled}} {
-		t.Logf("%-14s failing calls before every replica was open: %3d (first open at %2d, then %2d more); probes: %3d in %v = %.1f per open period of %v, at most %d in any %v; slowest Redis read %v",
+		t.Logf("%-14s failing calls before every replica was open: %3d (first open at %2d, then %2d more); probes: %3d in %v = %.1f per open period of %v, at most %d in any %v; slowest Redis read %v, longest gap between calls %v",
 			row.name, row.r.allOpen, row.r.firstOpen, row.r.allOpen-row.r.firstOpen,
 			row.r.probes, row.r.probing.Round(time.Millisecond), float64(row.r.probes)/periods(row.r), tenOpen,
-			row.r.maxPerPeriod, tenOpen/2, row.r.slowest)
+			row.r.maxPerPeriod, tenOpen/2, row.r.slowest.Round(time.Microsecond), row.r.stall.Round(time.Microsecond))
 	}
 	// Without the fleet every replica needs its own threshold of failures.
 	assert.Equal(t, int64(tenReplicas*tenThreshold), alone.allOpen)
 	// With it, once one replica opens the others follow at once: the few
-	// calls in flight while the push travels reach the upstream, no more.
-	assert.LessOrEqual(t, shared.allOpen-shared.firstOpen, int64(3))
+	// calls made while the push travels reach the upstream, no more (0 to
+	// 2 on a quiet machine, up to 4 beside two CPU burners; replicas left
+	// to their backstop reads would let a dozen or more through, and
+	// breakers alone 33).
+	assert.LessOrEqual(t, shared.allOpen-shared.firstOpen, int64(5))
 	assert.Less(t, shared.allOpen, alone.allOpen)
 	// Pooled, the threshold counts fleet-wide: a few calls more, made
 	// while the count and the push travel (one or two here; the bound
