@@ -104,6 +104,8 @@ type call[T any] struct {
 	panicked  any                  // a hedge's panic, for the caller
 	cancels   []context.CancelFunc // the hedges', made when the first is sent; [0] unused
 	wake      chan struct{}        // closed when decided, if the caller waits
+	reporting int                  // events the hedges' goroutines are reporting
+	reported  chan struct{}        // closed when reporting drops to 0, if the caller waits
 }
 
 // errHedgePanic reports a hedge that panicked with nil (or called
@@ -189,7 +191,7 @@ func run[T any](ctx context.Context, h *Hedge, p resilience.Policy, fn func(cont
 		h.lat.record(time.Since(start))
 	}
 	c.mu.Lock()
-	if c.sent == 0 { // no hedge was sent: the common case
+	if c.sent == 0 && c.reporting == 0 { // no hedge was sent: the common case
 		c.decided = true
 		c.mu.Unlock()
 		c.count.End() // decided: c.hedge no longer touches it
@@ -217,10 +219,42 @@ func run[T any](ctx context.Context, h *Hedge, p resilience.Policy, fn func(cont
 		<-c.wake
 	}
 	c.count.End() // decided: c.hedge no longer touches it
+	c.mu.Lock()
+	c.awaitReports()
 	if c.panicked != nil {
 		panic(c.panicked)
 	}
 	return c.v, c.keep, actx, c.err
+}
+
+// awaitReports waits until the hedges' goroutines have reported their
+// events, so that none is reported after the call returns (an Observer
+// may add them to the caller's span). c.mu is held; it is released.
+func (c *call[T]) awaitReports() {
+	if c.reporting == 0 {
+		c.mu.Unlock()
+		return
+	}
+	ch := make(chan struct{})
+	c.reported = ch
+	c.mu.Unlock()
+	<-ch
+}
+
+// report reports an event of a hedge's goroutine, counted in c.reporting
+// with c.mu held before the caller could return.
+func (c *call[T]) report(kind resilience.EventKind, attempt int, d time.Duration) {
+	c.h.observe(c.ctx, kind, attempt, d, nil)
+	c.mu.Lock()
+	c.reporting--
+	var ch chan struct{}
+	if c.reporting == 0 {
+		ch, c.reported = c.reported, nil
+	}
+	c.mu.Unlock()
+	if ch != nil {
+		close(ch)
+	}
 }
 
 // attempt runs one attempt.
@@ -275,8 +309,9 @@ func (c *call[T]) hedge() {
 	}
 	n := c.sent + 2 // the attempt's number
 	if !c.count.TryAcquire() {
+		c.reporting++
 		c.mu.Unlock()
-		c.h.observe(c.ctx, resilience.EventHedgeRefused, n, c.delay, nil)
+		c.report(resilience.EventHedgeRefused, n, c.delay)
 		return
 	}
 	c.sent++
@@ -290,8 +325,9 @@ func (c *call[T]) hedge() {
 	if c.sent < c.h.maxHedges {
 		c.timer.Reset(c.delay)
 	}
+	c.reporting++
 	c.mu.Unlock()
-	c.h.observe(c.ctx, resilience.EventHedgeSent, n, c.delay, nil)
+	c.report(resilience.EventHedgeSent, n, c.delay)
 
 	var start time.Time
 	if c.h.lat != nil {
@@ -331,11 +367,12 @@ func (c *call[T]) hedge() {
 		c.mu.Unlock()
 		cancel()
 		c.dropValue(v)
-	case err == nil || c.ends(err):
+	case err == nil:
+		c.reporting++
 		c.decide(i, v, err, cancel)
-		if err == nil {
-			c.h.observe(c.ctx, resilience.EventHedgeWon, n, 0, nil)
-		}
+		c.report(resilience.EventHedgeWon, n, 0)
+	case c.ends(err):
+		c.decide(i, v, err, cancel)
 	case c.firstBack && c.running == 0: // every attempt has failed
 		c.decide(0, c.first, c.firstErr, nil)
 		cancel()

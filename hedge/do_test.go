@@ -319,3 +319,64 @@ func TestMisuseIsReportedNotRun(t *testing.T) {
 		})
 	}
 }
+
+// slowEvents is events with an Observer that takes its time over one
+// kind of event, as one that writes a log line might.
+type slowEvents struct {
+	events
+	slow resilience.EventKind
+}
+
+func (e *slowEvents) Observe(ev resilience.Event) {
+	if ev.Kind == e.slow {
+		time.Sleep(100 * time.Millisecond)
+	}
+	e.events.Observe(ev)
+}
+
+// The events of a call, which the hedge's goroutine reports, are all
+// reported when the call returns: an Observer that adds them to the
+// caller's span, say, never sees one after the span ended.
+func TestEveryEventIsReportedBeforeTheCallReturns(t *testing.T) {
+	empty := func(t testing.TB) *retry.Budget {
+		b, err := retry.NewBudget(retry.BudgetConfig{Ratio: 0.01, MinConcurrent: 1, MinPerSecond: 1e-9})
+		require.NoError(t, err)
+		return b
+	}
+	for _, tc := range []struct {
+		name   string
+		slow   resilience.EventKind
+		budget func(testing.TB) *retry.Budget
+		plans  []plan
+		want   int
+		events []resilience.EventKind
+	}{
+		{"a hedge that wins", resilience.EventHedgeWon, roomy,
+			[]plan{{d: time.Second, v: 1}, {d: 5 * time.Millisecond, v: 2}}, 2,
+			[]resilience.EventKind{resilience.EventHedgeSent, resilience.EventHedgeWon}},
+		{"a first attempt that answers while the hedge is reported", resilience.EventHedgeSent, roomy,
+			[]plan{{d: 20 * time.Millisecond, v: 1}, {d: time.Second, v: 2}}, 1,
+			[]resilience.EventKind{resilience.EventHedgeSent}},
+		{"a hedge the budget refuses", resilience.EventHedgeRefused, empty,
+			[]plan{{d: 50 * time.Millisecond, v: 1}}, 1,
+			[]resilience.EventKind{resilience.EventHedgeRefused}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				obs := &slowEvents{slow: tc.slow}
+				h := newHedge(t, hedge.Config{Delay: 10 * time.Millisecond, Budget: tc.budget(t), Observer: obs})
+				fn, _, _ := planned(tc.plans...)
+				v, err := hedge.Do(t.Context(), h, nil, fn)
+				require.NoError(t, err)
+				assert.Equal(t, tc.want, v)
+				obs.mu.Lock()
+				var got []resilience.EventKind
+				for _, ev := range obs.list {
+					got = append(got, ev.Kind)
+				}
+				obs.mu.Unlock()
+				assert.Equal(t, tc.events, got)
+			})
+		})
+	}
+}
