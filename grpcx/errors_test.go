@@ -90,24 +90,6 @@ func okInvoker(context.Context, string, any, any, *grpc.ClientConn, ...grpc.Call
 	return nil
 }
 
-func TestUnaryInterceptorAllocations(t *testing.T) {
-	ctx := context.Background()
-	t.Run("success through the breaker allocates nothing", func(t *testing.T) {
-		unary := mustNew(t, grpcx.Config{}).UnaryClientInterceptor()
-		assert.Zero(t, testing.AllocsPerRun(200, func() { _ = unary(ctx, checkMethod, nil, nil, nil, okInvoker) }))
-	})
-	t.Run("success through breaker and bulkhead allocates nothing", func(t *testing.T) {
-		unary := mustNew(t, grpcx.Config{Bulkhead: bulkhead.Config{MaxConcurrent: 4}}).UnaryClientInterceptor()
-		assert.Zero(t, testing.AllocsPerRun(200, func() { _ = unary(ctx, checkMethod, nil, nil, nil, okInvoker) }))
-	})
-	t.Run("a refusal allocates its error only", func(t *testing.T) {
-		ic := mustNew(t, grpcx.Config{})
-		ic.Breakers().Get(checkMethod).ForceOpen()
-		unary := ic.UnaryClientInterceptor()
-		assert.Equal(t, 1.0, testing.AllocsPerRun(200, func() { _ = unary(ctx, checkMethod, nil, nil, nil, okInvoker) }))
-	})
-}
-
 func TestPanicInTheInvokerReachesTheCallerAndFreesTheSlot(t *testing.T) {
 	ic := mustNew(t, grpcx.Config{Bulkhead: bulkhead.Config{MaxConcurrent: 1}, Timeout: time.Minute})
 	unary := ic.UnaryClientInterceptor()
