@@ -257,41 +257,86 @@ func TestHealthReportsSyncsAndErrors(t *testing.T) {
 // them takes it and probes, once, for the fleet.
 func TestALeaseHeldByADeadReplicaExpiresAndAnotherProbes(t *testing.T) {
 	srv := startRedis(t)
+	r := ghostLease(t, srv, t.Name())
+	// A replica whose lease request Redis (or the machine) does not answer
+	// before its breaker's open period ends probes on its own, by design,
+	// as when Redis is down; the faults tests cover that. Here the link
+	// must hold: a run where it stalled past a sync interval is run again,
+	// once. (Stopping redis-server for 200 ms as the lease expires gives
+	// two probes, and a PING of 200 ms.)
+	if len(r.probes) != 1 && r.ping > interval {
+		t.Logf("%d probes, with the slowest PING %v; running again", len(r.probes), r.ping)
+		r = ghostLease(t, srv, t.Name()+"/again")
+	}
+	t.Logf("open period ended %v before the ghost's lease; first probe %v after the lease expired; slowest PING %v",
+		r.held.Sub(r.until).Round(time.Millisecond), r.probes[0].Sub(r.held).Round(time.Millisecond), r.ping.Round(time.Microsecond))
+	assert.Len(t, r.probes, 1)
+	assert.True(t, r.probes[0].After(r.until.Add(r.ghost/2)), "no probe while the dead replica's lease lived")
+}
+
+// ghostRun is what one run of the dead-replica scenario saw.
+type ghostRun struct {
+	until, held time.Time     // the end of the open period, and of the dead replica's lease
+	ghost       time.Duration // how long the dead replica's lease lived
+	probes      []time.Time   // the calls let through
+	ping        time.Duration // the slowest PING to Redis while the replicas were called
+}
+
+// ghostLease opens the breakers of two replicas in namespace ns, plants
+// a probe lease for a replica that is gone, and calls both replicas until
+// one probes and both close again.
+func ghostLease(t *testing.T, srv *redisServer, ns string) ghostRun {
 	const open = 400 * time.Millisecond
 	cfg := breaker.Config{ConsecutiveFailures: 1, OpenTimeout: open}
-	a := newReplica(t, srv, cfg, fleet.Config{Namespace: t.Name()})
-	b := newReplica(t, srv, cfg, fleet.Config{Namespace: t.Name()})
+	a := newReplica(t, srv, cfg, fleet.Config{Namespace: ns})
+	b := newReplica(t, srv, cfg, fleet.Config{Namespace: ns})
 	b.set.Get("api")
 	failN(t, a, "api", 1)
 	a.await(t, "api", breaker.Open)
 	b.await(t, "api", breaker.Open)
-	_, until := b.set.Get("api").Period()
+	r := ghostRun{ghost: 700 * time.Millisecond}
+	_, r.until = b.set.Get("api").Period()
 
 	// A replica that is gone holds the lease (the key as the fleet names
 	// it) for a while past the open period.
-	ghost := 700 * time.Millisecond
-	leaseKey := "{" + t.Name() + "}:p:8:upstream:api"
-	require.NoError(t, srv.client().Set(context.Background(), leaseKey, "ghost", ghost).Err())
-	held := time.Now().Add(ghost)
+	c := srv.client()
+	defer func() { _ = c.Close() }()
+	leaseKey := "{" + ns + "}:p:8:upstream:api"
+	require.NoError(t, c.Set(context.Background(), leaseKey, "ghost", r.ghost).Err())
+	r.held = time.Now().Add(r.ghost)
 
-	var probes []time.Time
+	// How long Redis, and the machine, take to answer meanwhile.
+	stop, pinged := make(chan struct{}), make(chan time.Duration)
+	go func() {
+		var slowest time.Duration
+		for {
+			start := time.Now()
+			_ = c.Ping(context.Background()).Err()
+			slowest = max(slowest, time.Since(start))
+			select {
+			case <-stop:
+				pinged <- slowest
+				return
+			case <-time.After(5 * time.Millisecond): // paces the PINGs
+			}
+		}
+	}()
 	deadline := time.Now().Add(waitFor)
-	for len(probes) == 0 {
-		require.True(t, time.Now().Before(deadline), "nobody probed")
-		for _, r := range []*replica{a, b} {
-			_ = r.set.Execute(context.Background(), "api", func(context.Context) error {
-				probes = append(probes, time.Now())
+	for len(r.probes) == 0 && time.Now().Before(deadline) {
+		for _, x := range []*replica{a, b} {
+			_ = x.set.Execute(context.Background(), "api", func(context.Context) error {
+				r.probes = append(r.probes, time.Now())
 				return nil
 			})
 		}
 		time.Sleep(5 * time.Millisecond) // paces the callers: load, not a wait for a state
 	}
-	t.Logf("open period ended %v before the ghost's lease; first probe %v after the lease expired",
-		held.Sub(until).Round(time.Millisecond), probes[0].Sub(held).Round(time.Millisecond))
-	assert.Len(t, probes, 1)
-	assert.True(t, probes[0].After(until.Add(ghost/2)), "no probe while the dead replica's lease lived")
+	close(stop)
+	r.ping = <-pinged
+	require.NotEmpty(t, r.probes, "nobody probed")
 	a.await(t, "api", breaker.Closed)
 	b.await(t, "api", breaker.Closed)
+	return r
 }
 
 func TestForcedBreakersNeitherFollowNorLead(t *testing.T) {
