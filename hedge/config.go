@@ -93,7 +93,9 @@ type Config struct {
 
 	// Observer is told of each hedge sent (EventHedgeSent), each call a
 	// hedge won (EventHedgeWon), and each hedge the budget refused
-	// (EventHedgeRefused). Nil: nothing is reported.
+	// (EventHedgeRefused). Every event of a call is reported before Do
+	// returns, so an Observer may add them to the caller's span. Nil:
+	// nothing is reported.
 	Observer resilience.Observer
 }
 
